@@ -1,0 +1,90 @@
+//! Command-line grammar (clap derive).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// keyward makes a team's security policy true: it finds secrets, checks environments,
+/// stores and rotates secrets, and keeps a tamper-evident audit log.
+#[derive(Debug, Parser)]
+#[command(name = "keyward", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files, directories or stdin (`-`) for secrets.
+    Scan(ScanArgs),
+    /// List or check the detection rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// Output options shared by reporting commands.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Output format: human, json or sarif.
+    #[arg(long, short = 'f', default_value = "human", value_name = "FORMAT")]
+    pub format: String,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets unredacted (never the default).
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Colour: auto, always or never.
+    #[arg(long, default_value = "auto", value_name = "WHEN")]
+    pub color: String,
+}
+
+/// `keyward scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads stdin.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Scan everything: ignore `.gitignore` and `.keywardignore`.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Skip files larger than this (bytes, or with K/M/G suffix).
+    #[arg(long, value_name = "SIZE")]
+    pub max_file_size: Option<String>,
+    /// Policy file (default: ./keyward.toml when present).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Never show progress, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `keyward rules …`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules (built-in and from keyward.toml).
+    List {
+        /// human or json.
+        #[arg(long, short = 'f', default_value = "human")]
+        format: String,
+        /// Policy file with user rules.
+        #[arg(long, short = 'c', value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Verify every rule's examples and negative examples; exit 1 on a broken rule.
+    Check {
+        /// Policy file with user rules.
+        #[arg(long, short = 'c', value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}

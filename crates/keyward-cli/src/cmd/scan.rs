@@ -1,0 +1,118 @@
+//! `keyward scan`.
+
+use crate::cli::ScanArgs;
+use crate::output::{parse_size, Output};
+use crate::progress::{self, Progress};
+use anyhow::Result;
+use keyward_core::policy::Policy;
+use keyward_core::Finding;
+use keyward_report::{Report, RuleMeta, Summary};
+use keyward_scan::{RuleSet, ScanOptions, ScanStats, Scanner, Skipped};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Build the scanner for a policy: built-in rules minus disabled ones, plus user rules.
+pub fn scanner_for(policy: &Policy) -> Result<Scanner> {
+    let rules = RuleSet::new(
+        RuleSet::builtin_specs()?,
+        policy.rules.clone(),
+        &policy.scan.disable_rules,
+    )?;
+    Ok(Scanner::new(rules))
+}
+
+/// Rule metadata for reports.
+pub fn rule_meta(scanner: &Scanner) -> Vec<RuleMeta> {
+    scanner
+        .rules()
+        .rules()
+        .iter()
+        .map(|r| RuleMeta {
+            id: r.id().to_string(),
+            title: r.spec.title.clone(),
+            severity: r.severity,
+            description: r.spec.description.clone(),
+        })
+        .collect()
+}
+
+pub fn run(args: ScanArgs) -> Result<u8> {
+    let started = Instant::now();
+    let (policy, _) = Policy::discover(args.config.as_deref())?;
+    let out = Output::new(&args.out, policy.scan.fail_on.as_deref())?;
+    let scanner = scanner_for(&policy)?;
+    let mut opts = ScanOptions {
+        no_ignore: args.no_ignore,
+        threads: args.threads,
+        exclude: policy.scan.exclude.clone(),
+        ..ScanOptions::default()
+    };
+    if let Some(size) = policy.scan.max_file_size {
+        opts.max_file_size = size;
+    }
+    if let Some(size) = &args.max_file_size {
+        opts.max_file_size = parse_size(size)?;
+    }
+    let (stdin, paths): (Vec<_>, Vec<_>) = args.paths.iter().cloned().partition(|p| p == "-");
+    keyward_scan::source::check_paths(&paths)?;
+
+    let stats = Arc::new(ScanStats::default());
+    let findings = Mutex::new(Vec::<Finding>::new());
+    if !stdin.is_empty() {
+        let found = keyward_scan::source::scan_stdin(&scanner, &opts, &stats)?;
+        findings.lock().expect("findings lock").extend(found);
+    }
+    if !paths.is_empty() {
+        let progress = Progress::start(stats.clone(), progress::enabled(args.no_progress));
+        let sink = |found: Vec<Finding>| findings.lock().expect("findings lock").extend(found);
+        keyward_scan::source::scan_paths(&scanner, &paths, &opts, &stats, &sink)?;
+        progress.finish();
+    }
+    let mut findings = findings.into_inner().expect("findings lock");
+    findings.sort_by(|a, b| {
+        (&a.location.path, a.location.line, a.location.column)
+            .cmp(&(&b.location.path, b.location.line, b.location.column))
+    });
+
+    let summary = summarize(&stats, started, opts.max_file_size);
+    let rules = rule_meta(&scanner);
+    let report = Report {
+        findings: &findings,
+        summary: &summary,
+        rules: &rules,
+        show_secrets: out.show_secrets,
+        color: out.color,
+    };
+    out.write(&report.render(out.format))?;
+    Ok(out.exit_code(&findings))
+}
+
+/// Turn the workers' counters into a summary, printing a warning per unreadable file.
+fn summarize(stats: &ScanStats, started: Instant, max_size: u64) -> Summary {
+    let skipped = stats.skipped.lock().expect("stats lock");
+    let mut summary = Summary {
+        files: stats.files.load(Ordering::Relaxed),
+        bytes: stats.bytes.load(Ordering::Relaxed),
+        duration_ms: started.elapsed().as_millis() as u64,
+        ..Summary::default()
+    };
+    for s in skipped.iter() {
+        match s {
+            Skipped::Binary(_) => summary.skipped_binary += 1,
+            Skipped::TooLarge(..) => summary.skipped_large += 1,
+            Skipped::Unreadable(path, why) => {
+                summary.unreadable += 1;
+                eprintln!("keyward: warning: {path}: {why}");
+            }
+        }
+    }
+    if summary.skipped_large > 0 {
+        summary.notes.push(format!(
+            "{} file(s) larger than {} were skipped (raise --max-file-size to scan them)",
+            summary.skipped_large,
+            keyward_report::human::human_bytes(max_size)
+        ));
+    }
+    summary
+}

@@ -1,0 +1,105 @@
+//! Where and how reports are written: stdout or `-o FILE`, colour, thresholds.
+
+use crate::cli::OutputArgs;
+use anyhow::{Context, Result};
+use keyward_core::{Finding, Severity};
+use keyward_report::Format;
+use std::io::{IsTerminal, Write};
+
+/// Parsed output options.
+pub struct Output {
+    /// The format.
+    pub format: Format,
+    /// Reveal secrets.
+    pub show_secrets: bool,
+    /// Use colour.
+    pub color: bool,
+    /// The exit-1 threshold.
+    pub fail_on: Severity,
+    target: Option<std::path::PathBuf>,
+}
+
+impl Output {
+    /// Validate `args`; `default_fail_on` comes from the policy file when set there.
+    pub fn new(args: &OutputArgs, default_fail_on: Option<&str>) -> Result<Output> {
+        let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
+        let fail_on: Severity = args
+            .fail_on
+            .as_deref()
+            .or(default_fail_on)
+            .unwrap_or("low")
+            .parse()
+            .map_err(anyhow::Error::msg)?;
+        let color = match args.color.as_str() {
+            "always" => true,
+            "never" => false,
+            "auto" => {
+                args.output.is_none()
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none()
+            }
+            other => anyhow::bail!("unknown --color `{other}` (expected auto, always or never)"),
+        };
+        Ok(Output {
+            format,
+            show_secrets: args.show_secrets,
+            color,
+            fail_on,
+            target: args.output.clone(),
+        })
+    }
+
+    /// Write rendered text to stdout or the `-o` file.
+    pub fn write(&self, text: &str) -> Result<()> {
+        match &self.target {
+            Some(path) => std::fs::write(path, text)
+                .with_context(|| format!("cannot write {}", path.display())),
+            None => {
+                let mut out = std::io::stdout().lock();
+                match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                    other => other.context("cannot write to stdout"),
+                }
+            }
+        }
+    }
+
+    /// 1 when any finding is at or above the threshold, else 0.
+    pub fn exit_code(&self, findings: &[Finding]) -> u8 {
+        if findings.iter().any(|f| f.severity >= self.fail_on) {
+            crate::cmd::EXIT_FINDINGS
+        } else {
+            crate::cmd::EXIT_OK
+        }
+    }
+}
+
+/// Parse `8M`, `512k`, `1G` or plain bytes.
+pub fn parse_size(s: &str) -> Result<u64> {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t.strip_suffix('b').unwrap_or(&t);
+    let (num, mult) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('m') => (&t[..t.len() - 1], 1 << 20),
+        Some('g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .with_context(|| format!("invalid size `{s}` (examples: 1048576, 512K, 8M)"))?;
+    Ok(n.saturating_mul(mult))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("10").unwrap(), 10);
+        assert_eq!(parse_size("2K").unwrap(), 2048);
+        assert_eq!(parse_size("8MB").unwrap(), 8 << 20);
+        assert!(parse_size("lots").is_err());
+    }
+}

@@ -1,0 +1,168 @@
+//! The [`Finding`] contract shared by every detector.
+
+use crate::fingerprint::Fingerprint;
+use crate::redact::redact;
+use crate::secret::SecretBytes;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational; never fails a build unless `--fail-on info`.
+    Info,
+    /// Low impact (e.g. an undeclared variable).
+    Low,
+    /// Medium impact (e.g. a test-mode key).
+    Medium,
+    /// High impact (e.g. a generic hard-coded password).
+    High,
+    /// Critical (e.g. a live payment key or a private key).
+    Critical,
+}
+
+impl Severity {
+    /// All severities, lowest first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The lowercase name used in files and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown severity `{s}` (expected one of info, low, medium, high, critical)")
+            })
+    }
+}
+
+/// How sure the detector is that the match is a real secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// Generic pattern (an assignment to a variable named like a secret).
+    Low,
+    /// Distinctive pattern without a checksum.
+    Medium,
+    /// Distinctive prefix with a checksum or structural validation.
+    High,
+}
+
+/// Where the commit that introduced a finding came from (git history scans).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitOrigin {
+    /// Full commit id.
+    pub commit: String,
+    /// Author as `Name <email>`.
+    pub author: String,
+    /// Commit time, RFC 3339.
+    pub date: String,
+    /// First line of the commit message.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub summary: String,
+}
+
+/// Where a finding is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// Path as given or as walked (`-` for stdin); for git, the path in the commit.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column in bytes.
+    pub column: usize,
+    /// Byte span `[start, end)` of the secret within the file.
+    pub start: usize,
+    /// End of the byte span (exclusive).
+    pub end: usize,
+    /// The commit that introduced it, for history scans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitOrigin>,
+}
+
+/// One thing a detector found. The secret itself stays in memory only
+/// ([`SecretBytes`] is never serialized, printed or logged); output uses
+/// [`Finding::redacted`] and [`Finding::fingerprint`].
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// Rule id, e.g. `stripe-live-secret-key`.
+    pub rule_id: String,
+    /// Human title of the rule.
+    pub title: String,
+    /// Severity after adjustments (e.g. test-mode keys are lower).
+    pub severity: Severity,
+    /// Detector confidence.
+    pub confidence: Confidence,
+    /// Where it is.
+    pub location: Location,
+    /// The matched secret (memory only).
+    pub secret: SecretBytes,
+    /// Redacted form for output, e.g. `sk_live_…X7dc`.
+    pub redacted: String,
+    /// Keyed hash of (rule id, secret).
+    pub fingerprint: Fingerprint,
+    /// Extra, non-secret facts (e.g. decoded JWT claims, "verified against …").
+    pub notes: Vec<String>,
+    /// True when the secret was proven live or leaked (e.g. a JWT that verifies).
+    pub verified: bool,
+}
+
+impl Finding {
+    /// Build a finding; computes the redacted form and the fingerprint from `secret`.
+    pub fn new(
+        rule_id: impl Into<String>,
+        title: impl Into<String>,
+        severity: Severity,
+        confidence: Confidence,
+        location: Location,
+        secret: SecretBytes,
+    ) -> Self {
+        let rule_id = rule_id.into();
+        let fingerprint = Fingerprint::of(&rule_id, secret.expose());
+        let redacted = redact(&secret.to_lossy());
+        Finding {
+            rule_id,
+            title: title.into(),
+            severity,
+            confidence,
+            location,
+            secret,
+            redacted,
+            fingerprint,
+            notes: Vec::new(),
+            verified: false,
+        }
+    }
+
+    /// The secret as text, for `--show-secrets` only.
+    pub fn reveal(&self) -> String {
+        self.secret.to_lossy()
+    }
+}

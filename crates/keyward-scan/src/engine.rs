@@ -1,0 +1,259 @@
+//! The matching engine: one keyword pass, then regexes and validators in small windows.
+
+use crate::entropy::shannon;
+use crate::filter;
+use crate::rules::{Rule, RuleSet};
+use crate::validate::{self, Candidate, Verdict};
+use keyward_core::{Finding, Location, SecretBytes};
+use memchr::{memchr, memmem, memrchr};
+
+/// How far a line-bounded window may reach on either side of a keyword (bounds work on
+/// very long lines such as minified files).
+const LINE_REACH: usize = 4096;
+/// Nested decode-and-rescan depth (base64 in Kubernetes secrets).
+const MAX_DEPTH: u8 = 1;
+/// The inline suppression marker.
+const ALLOW_MARKER: &[u8] = b"keyward:allow";
+
+/// Scans byte buffers with a [`RuleSet`]. Cheap to share across threads.
+#[derive(Debug)]
+pub struct Scanner {
+    rules: RuleSet,
+}
+
+/// A match that passed every filter, before it becomes a [`Finding`].
+#[derive(Debug)]
+struct Hit {
+    rule: u16,
+    start: usize,
+    end: usize,
+    secret: Vec<u8>,
+    /// Set when the hit came from a decoded payload (reported under the outer span).
+    via: Option<u16>,
+}
+
+impl Scanner {
+    /// A scanner over `rules`.
+    pub fn new(rules: RuleSet) -> Self {
+        Scanner { rules }
+    }
+
+    /// The rules in use.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Scan one input. `path` is only used to label findings.
+    pub fn scan(&self, path: &str, data: &[u8]) -> Vec<Finding> {
+        let mut hits = Vec::new();
+        self.collect(data, 0, &mut hits);
+        let hits = resolve_overlaps(&self.rules, hits);
+        self.to_findings(path, data, hits)
+    }
+
+    fn collect(&self, data: &[u8], depth: u8, hits: &mut Vec<Hit>) {
+        let rules = self.rules.rules();
+        // Per rule: the end of the last window searched, so a line is searched once.
+        let mut covered = vec![0usize; rules.len()];
+        for m in self.rules.keywords.find_overlapping_iter(data) {
+            for &ri in &self.rules.keyword_rules[m.pattern().as_usize()] {
+                let rule = &rules[ri as usize];
+                if m.start() < covered[ri as usize] {
+                    continue;
+                }
+                let (ws, we) = window(data, m.start(), m.end(), rule.window);
+                covered[ri as usize] = we;
+                self.match_window(data, ws, we, ri, depth, hits);
+            }
+        }
+    }
+
+    fn match_window(
+        &self,
+        data: &[u8],
+        ws: usize,
+        we: usize,
+        ri: u16,
+        depth: u8,
+        hits: &mut Vec<Hit>,
+    ) {
+        let rule = &self.rules.rules()[ri as usize];
+        for caps in rule.regex.captures_iter(&data[ws..we]) {
+            let Some(sm) = rule.secret_groups.iter().find_map(|&g| caps.get(g)) else {
+                continue;
+            };
+            let whole = caps.get(0).expect("group 0 always matches");
+            let (s, e) = (ws + sm.start(), ws + sm.end());
+            if hits
+                .iter()
+                .rev()
+                .take(64)
+                .any(|h| h.rule == ri && h.start == s && h.end == e)
+            {
+                continue;
+            }
+            let value = &data[s..e];
+            let key = rule.key_group.and_then(|g| caps.get(g)).map(|k| k.as_bytes());
+            if rule.filter_placeholders && filter::reject(value, key).is_some() {
+                continue;
+            }
+            if let Some(floor) = rule.spec.entropy {
+                if shannon(value) < floor {
+                    continue;
+                }
+            }
+            let mut secret = value.to_vec();
+            if let Some(v) = rule.validator() {
+                let cand = Candidate {
+                    data,
+                    whole: (ws + whole.start(), ws + whole.end()),
+                    secret: (s, e),
+                };
+                match validate::check(v, &cand) {
+                    Verdict::Reject => continue,
+                    Verdict::Accept => {}
+                    Verdict::Decoded(decoded) => {
+                        if depth < MAX_DEPTH && self.rescan_decoded(&decoded, ri, s, e, depth, hits)
+                        {
+                            continue;
+                        }
+                        secret = decoded;
+                    }
+                }
+            }
+            if allowed_inline(data, s) {
+                continue;
+            }
+            hits.push(Hit {
+                rule: ri,
+                start: s,
+                end: e,
+                secret,
+                via: None,
+            });
+        }
+    }
+
+    /// Scan a decoded payload; specific findings inside it are reported at the outer span.
+    /// Returns true when at least one was found.
+    fn rescan_decoded(
+        &self,
+        decoded: &[u8],
+        outer: u16,
+        s: usize,
+        e: usize,
+        depth: u8,
+        hits: &mut Vec<Hit>,
+    ) -> bool {
+        let mut inner = Vec::new();
+        self.collect(decoded, depth + 1, &mut inner);
+        let before = hits.len();
+        for h in resolve_overlaps(&self.rules, inner) {
+            hits.push(Hit {
+                start: s,
+                end: e,
+                via: Some(outer),
+                ..h
+            });
+        }
+        hits.len() > before
+    }
+
+    fn to_findings(&self, path: &str, data: &[u8], mut hits: Vec<Hit>) -> Vec<Finding> {
+        hits.sort_by_key(|h| (h.start, h.rule));
+        let (mut line, mut counted_to) = (1usize, 0usize);
+        hits.into_iter()
+            .map(|h| {
+                line += memchr::memchr_iter(b'\n', &data[counted_to..h.start]).count();
+                counted_to = h.start;
+                let line_start = memrchr(b'\n', &data[..h.start]).map_or(0, |p| p + 1);
+                let rule = &self.rules.rules()[h.rule as usize];
+                let mut f = Finding::new(
+                    rule.id(),
+                    rule.spec.title.clone(),
+                    rule.severity,
+                    rule.confidence,
+                    Location {
+                        path: path.to_string(),
+                        line,
+                        column: h.start - line_start + 1,
+                        start: h.start,
+                        end: h.end,
+                        git: None,
+                    },
+                    SecretBytes::new(h.secret),
+                );
+                if let Some(outer) = h.via {
+                    f.notes.push(format!(
+                        "decoded from {}",
+                        self.rules.rules()[outer as usize].spec.title
+                    ));
+                }
+                f
+            })
+            .collect()
+    }
+}
+
+/// The window a rule's regex runs in around a keyword at `[ks, ke)`.
+fn window(data: &[u8], ks: usize, ke: usize, extent: Option<usize>) -> (usize, usize) {
+    let lo = ks.saturating_sub(LINE_REACH);
+    let ws = memrchr(b'\n', &data[lo..ks]).map_or(lo, |p| lo + p + 1);
+    let we = match extent {
+        Some(n) => (ke + n).min(data.len()),
+        None => {
+            let hi = (ke + LINE_REACH).min(data.len());
+            memchr(b'\n', &data[ke..hi]).map_or(hi, |p| ke + p)
+        }
+    };
+    (ws, we)
+}
+
+/// True when the line holding byte `at` carries `keyward:allow`.
+fn allowed_inline(data: &[u8], at: usize) -> bool {
+    let ls = memrchr(b'\n', &data[..at]).map_or(0, |p| p + 1);
+    let le = memchr(b'\n', &data[at..]).map_or(data.len(), |p| at + p);
+    memmem::find(&data[ls..le], ALLOW_MARKER).is_some()
+}
+
+/// Where matches of different rules overlap, keep the most specific one (highest
+/// confidence, then severity, then the longer match).
+fn resolve_overlaps(rules: &RuleSet, mut hits: Vec<Hit>) -> Vec<Hit> {
+    let rank = |h: &Hit| {
+        let r: &Rule = &rules.rules()[h.rule as usize];
+        (r.confidence, r.severity, h.end - h.start)
+    };
+    hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+    let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
+    for h in hits {
+        match kept.last() {
+            Some(last) if h.start < last.end && !(h.start == last.start && h.rule == last.rule) => {
+                if rank(&h) > rank(last) {
+                    *kept.last_mut().expect("non-empty") = h;
+                }
+            }
+            Some(last) if h.start == last.start && h.end == last.end && h.rule == last.rule => {}
+            _ => kept.push(h),
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_is_the_line_or_the_extent() {
+        let d = b"one\ntwo key three\nfour";
+        assert_eq!(window(d, 8, 11, None), (4, 17));
+        assert_eq!(window(d, 8, 11, Some(100)), (4, d.len()));
+    }
+
+    #[test]
+    fn inline_allow_marker() {
+        let d = b"a = 1\nsecret = x # keyward:allow\nb";
+        assert!(allowed_inline(d, 10));
+        assert!(!allowed_inline(d, 2));
+    }
+}

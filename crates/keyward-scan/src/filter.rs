@@ -1,0 +1,323 @@
+//! Precision filters: what looks like a secret but is not one.
+//!
+//! References (`${VAR}`, `process.env.X`, `{{ .Values.x }}`, …), placeholders
+//! (`changeme`, `<your-key>`, `xxxx`, …), documented example keys, hashes, UUIDs,
+//! integrity strings and image digests are rejected here, before a match becomes a finding.
+
+use regex::bytes::Regex;
+use std::sync::OnceLock;
+
+/// Why a candidate was rejected (used by tests and `--debug` explanations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// A reference to a value held elsewhere (`${VAR}`, `process.env.X`, …).
+    Reference,
+    /// A placeholder (`changeme`, `<your-key>`, `xxxx`, …).
+    Placeholder,
+    /// A hash, UUID, integrity string or digest.
+    HashLike,
+    /// The variable name says this is not a secret (`password_hash`, `token_url`, …).
+    KeyName,
+    /// Natural-language text, a path or a URL rather than a credential.
+    NotCredential,
+}
+
+/// Exact values (case-insensitive) that are placeholders or well-known defaults.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "password", "passwd", "pass", "secret", "token", "apikey", "api_key", "key", "null", "none",
+    "nil", "true", "false", "undefined", "string", "str", "empty", "redacted", "hidden", "masked",
+    "test", "testing", "admin", "root", "postgres", "mysql", "redis", "minio", "minioadmin",
+    "guest", "user", "username", "dev", "development", "default", "letmein", "qwerty", "foobar",
+    "foo", "bar", "baz", "value", "required", "optional", "secretkey", "secret_key",
+    "mysecret", "mypassword", "yourpassword", "password123", "secret123", "admin123", "abc123",
+    "hunter2", "p@ssw0rd", "passw0rd", "example", "sample", "demo", "unset", "notset", "n/a",
+    "na", "tbd", "set-me", "setme", "overwrite", "override", "generate", "generated", "random",
+    "auto", "self", "this", "bearer", "basic", "secure_password", "strong_password",
+];
+
+/// Substrings (lowercase) that mark a placeholder wherever they appear.
+const PLACEHOLDER_PARTS: &[&str] = &[
+    "changeme", "change_me", "change-me", "change_this", "change-this", "changethis",
+    "replace_me", "replaceme", "replace-me", "replace_with", "replace-with", "your_", "your-",
+    "yourkey", "yoursecret", "yourtoken", "xxxx", "****", "....", "…", "example", "dummy",
+    "todo", "fixme", "placeholder", "redacted", "insert_", "insert-", "enter_", "enter-",
+    "put_your", "_here", "-here", "<", ">", "sample", "notreal", "not_real", "not-real",
+    "fake_", "fake-", "xxx-", "-xxx", "_xxx", "0000000000", "1234567890", "abcdefgh",
+    "lorem", "ipsum", "secret_goes", "goes_here", "goes-here", "supersecret",
+    "super_secret", "super-secret", "dontusethis", "do_not_use", "not-a-secret",
+    "not_a_secret", "notasecret", "s3cr3t", "secure_password", "secure-password",
+    "securepassword", "strong_password", "strong-password", "strongpassword",
+];
+
+/// Keys published in vendors' documentation and tutorials (exact substrings).
+const DOCUMENTED_EXAMPLES: &[&str] = &[
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", // jwt.io
+    "4eC39HqLyjWDarjtT1zdp7dc",                    // Stripe API reference
+    "BHQ3OqzMjvfaKJAjfMnzuZ2V",                    // Stripe docs
+    "wJalrXUtnFEMI/K7MDENG",                       // AWS docs
+    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",    // AWS docs
+    "AKIAI44QH8DHBEXAMPLE",                        // AWS docs
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==", // Azurite
+    "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy", // Slack docs
+];
+
+/// Words in a variable name that say the value is not itself a secret.
+const NON_SECRET_KEY_WORDS: &[&str] = &[
+    "url", "uri", "path", "file", "dir", "name", "type", "length", "len", "min", "max", "field",
+    "label", "placeholder", "prompt", "hint", "regex", "pattern", "format", "policy", "header",
+    "expiry", "expires", "expiration", "ttl", "timeout", "rotation", "count", "enabled",
+    "required", "reset", "input", "validation", "strength", "hash", "hashed", "digest", "sha",
+    "md5", "prefix", "version", "endpoint", "class", "module", "mount", "ref", "arn",
+    "location", "template", "description", "desc", "id", "ids", "env", "var", "variable",
+    "param", "parameter", "lifetime", "age", "size", "algorithm", "alg", "method", "mode",
+    "scope", "scopes", "audience", "issuer", "kind", "selector", "secretref", "from", "limit",
+    "changed", "updated", "created", "at", "date", "time", "interval", "charset", "encoding",
+    "question", "confirm", "confirmation", "generator", "error", "errors", "message", "msg",
+    "text", "title", "link", "page", "route", "view", "handler", "callback", "usage", "used",
+    "username", "host", "port", "schema", "table", "column", "index", "flag", "flags", "bool",
+    "option", "options", "lookup", "query", "mask", "masked", "visible", "show", "hide",
+    "hidden", "toggle", "icon", "button", "form", "modal", "public", "pub", "publishable",
+];
+
+fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("static regex"))
+}
+
+/// Is `value` a reference to a secret held elsewhere rather than a secret?
+pub fn is_reference(value: &[u8]) -> bool {
+    let lower = value.to_ascii_lowercase();
+    if value.first() == Some(&b'$') || value.first() == Some(&b'%') && value.last() == Some(&b'%')
+    {
+        return true;
+    }
+    const MARKERS: &[&[u8]] = &[
+        b"${", b"{{", b"}}", b"#{", b"%(", b"<%", b"$(", b"process.env", b"os.environ",
+        b"os.getenv", b"getenv(", b"env(", b"env[", b"env.", b"import.meta.env", b"secrets.",
+        b"vault:", b"ref+", b"secretkeyref", b"valuefrom", b"config.get", b"settings.", b"var.",
+        b"local.", b"data.", b"module.", b"each.value", b"parameters(", b"lookup(",
+    ];
+    MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(&lower, m).is_some())
+}
+
+/// Is an assigned value a code expression (`self.password`, `getPassword()`, `cfg["db"]`)
+/// rather than a literal? Only meaningful for generic `name = value` rules.
+pub fn is_code_expression(value: &[u8]) -> bool {
+    static CALL_OR_PATH: OnceLock<Regex> = OnceLock::new();
+    re(
+        &CALL_OR_PATH,
+        r"^(?:[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+|[A-Za-z_][A-Za-z0-9_.]*\(.*\)|[A-Za-z_][A-Za-z0-9_.]*\[.*\])$",
+    )
+    .is_match(value)
+}
+
+/// Is `value` a placeholder, a documented example or a trivial default?
+pub fn is_placeholder(value: &[u8]) -> bool {
+    let lower = value.to_ascii_lowercase();
+    let text = String::from_utf8_lossy(&lower);
+    let trimmed = text.trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace());
+    if trimmed.is_empty() || PLACEHOLDER_WORDS.contains(&trimmed) {
+        return true;
+    }
+    if PLACEHOLDER_PARTS.iter().any(|p| trimmed.contains(p)) {
+        return true;
+    }
+    if DOCUMENTED_EXAMPLES
+        .iter()
+        .any(|e| memchr::memmem::find(value, e.as_bytes()).is_some())
+    {
+        return true;
+    }
+    let bytes = trimmed.as_bytes();
+    // One repeated character (`aaaaaaaa`, `--------`).
+    if bytes.len() >= 4 && bytes.iter().all(|&b| b == bytes[0]) {
+        return true;
+    }
+    // After a known prefix, nothing but one repeated character (`sk_live_000000…`).
+    if let Some(pos) = bytes.iter().rposition(|&b| b == b'_' || b == b'-') {
+        let tail = &bytes[pos + 1..];
+        if tail.len() >= 8 && tail.iter().all(|&b| b == tail[0]) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Is `value` a hash, UUID, integrity string, bcrypt/argon hash or image digest?
+pub fn is_hash_like(value: &[u8]) -> bool {
+    static UUID: OnceLock<Regex> = OnceLock::new();
+    static PREFIXED: OnceLock<Regex> = OnceLock::new();
+    if re(
+        &UUID,
+        r"(?i)^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$",
+    )
+    .is_match(value)
+    {
+        return true;
+    }
+    re(
+        &PREFIXED,
+        r"(?i)^(?:sha(?:1|224|256|384|512)[-:]|md5[-:]|\$2[abxy]?\$|\$argon2|\$[156]\$|pbkdf2_|bcrypt\$|scrypt:|[a-z0-9./_-]*@sha256:)",
+    )
+    .is_match(value)
+}
+
+/// Does the variable name `key` say its value is not a secret (e.g. `password_hash`)?
+pub fn is_non_secret_key(key: &[u8]) -> bool {
+    split_words(key)
+        .iter()
+        .any(|w| NON_SECRET_KEY_WORDS.contains(&w.as_str()))
+}
+
+/// Split `DB_PASSWORD`, `dbPassword`, `db-password.file` into lowercase words.
+fn split_words(key: &[u8]) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for &b in key {
+        let c = b as char;
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// Prose, paths and plain URLs are not credentials.
+pub fn is_not_credential(value: &[u8]) -> bool {
+    static SENTENCE: OnceLock<Regex> = OnceLock::new();
+    if value.iter().filter(|&&b| b == b' ').count() >= 2
+        || re(&SENTENCE, r"^[A-Za-z]+(?: [A-Za-z]+)+[.!?:]?$").is_match(value)
+    {
+        return true;
+    }
+    let starts = |p: &[u8]| value.starts_with(p);
+    (starts(b"/") || starts(b"./") || starts(b"../") || starts(b"~/"))
+        && !value.contains(&b' ')
+        && value.iter().filter(|&&b| b == b'/').count() >= 2
+        || starts(b"http://") && !value.contains(&b'@')
+        || starts(b"https://") && !value.contains(&b'@')
+        || starts(b"file://")
+}
+
+/// Run every filter; `key` is the variable name when the rule captures one.
+pub fn reject(value: &[u8], key: Option<&[u8]>) -> Option<Rejection> {
+    if let Some(k) = key {
+        if is_non_secret_key(k) {
+            return Some(Rejection::KeyName);
+        }
+    }
+    if is_reference(value) || key.is_some() && is_code_expression(value) {
+        Some(Rejection::Reference)
+    } else if is_hash_like(value) {
+        Some(Rejection::HashLike)
+    } else if is_placeholder(value) {
+        Some(Rejection::Placeholder)
+    } else if key.is_some() && is_not_credential(value) {
+        Some(Rejection::NotCredential)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_rejected() {
+        for v in [
+            "${DB_PASSWORD}",
+            "$DB_PASSWORD",
+            "$(openssl rand -base64 32)",
+            "process.env.JWT_SECRET",
+            "os.environ['X']",
+            "os.getenv(\"X\")",
+            "{{ .Values.password }}",
+            "${{ secrets.STRIPE_KEY }}",
+            "var.db_password",
+            "settings.SECRET_KEY",
+        ] {
+            assert!(is_reference(v.as_bytes()), "{v}");
+        }
+        for v in ["self.password", "get_password()", "cfg[\"db\"]"] {
+            assert!(is_code_expression(v.as_bytes()), "{v}");
+        }
+        assert!(!is_code_expression(b"Xk9mP2vL5nQ8wR"));
+        for v in ["Xk9#mP2vL5nQ8wR", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "hunter2Pass!"] {
+            assert!(!is_reference(v.as_bytes()), "{v}");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_rejected() {
+        for v in [
+            "changeme",
+            "your-api-key-here",
+            "<your-key>",
+            "xxxxxxxxxxxx",
+            "********",
+            "REPLACE_ME",
+            "example",
+            "dummy-token",
+            "TODO",
+            "...",
+            "…",
+            "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+            "AKIAIOSFODNN7EXAMPLE",
+            "sk_test_0000000000000000000000",
+            "minioadmin",
+        ] {
+            assert!(is_placeholder(v.as_bytes()), "{v}");
+        }
+        for v in ["Xk9#mP2vL5nQ8wR", "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "Tr0ub4dor&3"] {
+            assert!(!is_placeholder(v.as_bytes()), "{v}");
+        }
+    }
+
+    #[test]
+    fn hashes_and_uuids_are_rejected() {
+        for v in [
+            "550e8400-e29b-41d4-a716-446655440000",
+            "sha512-7fwXkqgq1HzVZuo5lUdLj0A0E2V3k2dL7YfX3yJ6YjE=",
+            "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "$2b$12$KIXQJ1tTt8Nq2R8bZ6nQxeC6bq1b8nJ0m8r1b6uC5Qq0r5n6xkz6W",
+            "nginx@sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31",
+        ] {
+            assert!(is_hash_like(v.as_bytes()), "{v}");
+        }
+        assert!(!is_hash_like(b"Xk9mP2vL5nQ8wRz"));
+    }
+
+    #[test]
+    fn key_names_split_on_case_and_separators() {
+        assert_eq!(split_words(b"dbPassword_hash"), vec!["db", "password", "hash"]);
+        assert!(is_non_secret_key(b"PASSWORD_HASH"));
+        assert!(is_non_secret_key(b"tokenUrl"));
+        assert!(is_non_secret_key(b"password.file"));
+        assert!(!is_non_secret_key(b"DB_PASSWORD"));
+        assert!(!is_non_secret_key(b"JWT_SECRET"));
+        assert!(!is_non_secret_key(b"SECRET_KEY_BASE"));
+    }
+
+    #[test]
+    fn prose_paths_and_urls_are_not_credentials() {
+        assert!(is_not_credential(b"Please enter your password"));
+        assert!(is_not_credential(b"/run/secrets/db_password"));
+        assert!(is_not_credential(b"https://vault.internal/v1/secret"));
+        assert!(!is_not_credential(b"Xk9#mP2vL5nQ8wR"));
+    }
+}

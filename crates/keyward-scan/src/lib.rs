@@ -1,0 +1,21 @@
+//! keyward-scan: the detection engine.
+//!
+//! Rules are data ([`rules`]): each has keywords, a regex with one capture for the secret,
+//! an optional entropy floor and an optional structural validator. The [`Scanner`] makes one
+//! Aho-Corasick pass over each input for all rule keywords; full regexes and validators run
+//! only in the small windows around keyword hits. [`filter`] rejects references,
+//! placeholders, hashes and other look-alikes. [`source`] walks directories in parallel
+//! honouring `.gitignore`/`.keywardignore` and reads stdin.
+
+pub mod engine;
+pub mod entropy;
+pub mod error;
+pub mod filter;
+pub mod rules;
+pub mod source;
+pub mod validate;
+
+pub use engine::Scanner;
+pub use error::ScanError;
+pub use rules::{Rule, RuleSet};
+pub use source::{ScanOptions, ScanStats, Skipped};
