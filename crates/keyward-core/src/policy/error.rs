@@ -62,13 +62,20 @@ pub fn line_col(text: &str, at: usize) -> (usize, usize) {
     let at = at.min(text.len());
     let before = &text.as_bytes()[..at];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let col = at - before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+    let col = at
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
     (line, col)
 }
 
 /// From serde's "unknown field `x`, expected one of `a`, `b`" pick the closest candidate.
 fn did_you_mean(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))?;
     let (unknown, rest) = rest.split_once('`')?;
     let candidates: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
     candidates

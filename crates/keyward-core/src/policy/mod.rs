@@ -1,13 +1,15 @@
 //! The policy file, `keyward.toml`: parsed strictly. Unknown keys are an error that names
 //! the line, the column and the closest known key.
 
-mod env;
+pub mod env;
 mod error;
+pub mod kinds;
 mod rules;
 mod scan;
 
-pub use env::{EnvironmentSpec, VariableSpec};
+pub use env::{EnvironmentSpec, RotationSpec, StripeMode, VariableSpec};
 pub use error::PolicyError;
+pub use kinds::{Generator, Kind, KindDefaults};
 pub use rules::{RuleSpec, Validator};
 pub use scan::{AllowEntry, ScanSection};
 
@@ -42,7 +44,15 @@ pub struct Policy {
 impl Policy {
     /// Parse policy text; `origin` names the file in error messages.
     pub fn parse(text: &str, origin: &Path) -> Result<Policy, PolicyError> {
-        toml::from_str(text).map_err(|e| PolicyError::from_toml(e, text, origin))
+        let policy: Policy =
+            toml::from_str(text).map_err(|e| PolicyError::from_toml(e, text, origin))?;
+        env::validate(&policy.environments, &policy.variables).map_err(|message| {
+            PolicyError::Invalid {
+                path: origin.to_path_buf(),
+                message,
+            }
+        })?;
+        Ok(policy)
     }
 
     /// Read and parse a policy file.
