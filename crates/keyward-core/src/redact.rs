@@ -2,9 +2,34 @@
 
 /// Known non-secret prefixes that are kept visible so a reader can tell what leaked.
 const KEEP_PREFIXES: &[&str] = &[
-    "sk_live_", "sk_test_", "rk_live_", "rk_test_", "pk_live_", "pk_test_", "whsec_", "ghp_",
-    "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-", "xoxp-", "xoxa-", "xoxr-",
-    "xapp-", "SG.", "sk-proj-", "sk-ant-", "npm_", "pypi-", "AKIA", "ASIA", "AIza", "hf_",
+    "sk_live_",
+    "sk_test_",
+    "rk_live_",
+    "rk_test_",
+    "pk_live_",
+    "pk_test_",
+    "whsec_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xapp-",
+    "SG.",
+    "sk-proj-",
+    "sk-ant-",
+    "npm_",
+    "pypi-",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "hf_",
 ];
 
 /// Redact a secret: keep a known prefix (e.g. `sk_live_`) and the last four characters of

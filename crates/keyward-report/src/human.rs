@@ -52,7 +52,11 @@ pub fn render(r: &Report<'_>) -> String {
         );
         if let Some(g) = &f.location.git {
             let short = &g.commit[..g.commit.len().min(12)];
-            let _ = writeln!(out, "         introduced in {short} by {} on {}", g.author, g.date);
+            let _ = writeln!(
+                out,
+                "         introduced in {short} by {} on {}",
+                g.author, g.date
+            );
         }
         for n in &f.notes {
             let _ = writeln!(out, "         {n}");

@@ -54,7 +54,8 @@ pub fn render(r: &Report<'_>) -> String {
         .findings
         .iter()
         .map(|f| {
-            let mut props = json!({"severity": f.severity, "confidence": f.confidence, "verified": f.verified});
+            let mut props =
+                json!({"severity": f.severity, "confidence": f.confidence, "verified": f.verified});
             if let Some(g) = &f.location.git {
                 props["commit"] = json!(g.commit);
                 props["author"] = json!(g.author);

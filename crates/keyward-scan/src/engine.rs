@@ -79,7 +79,11 @@ impl Scanner {
     ) {
         let rule = &self.rules.rules()[ri as usize];
         for caps in rule.regex.captures_iter(&data[ws..we]) {
-            let Some(sm) = rule.secret_groups.iter().find_map(|&g| caps.get(g)) else {
+            let Some((group, sm)) = rule
+                .secret_groups
+                .iter()
+                .find_map(|&g| caps.get(g).map(|m| (g, m)))
+            else {
                 continue;
             };
             let whole = caps.get(0).expect("group 0 always matches");
@@ -93,7 +97,13 @@ impl Scanner {
                 continue;
             }
             let value = &data[s..e];
-            let key = rule.key_group.and_then(|g| caps.get(g)).map(|k| k.as_bytes());
+            if Some(group) == rule.raw_group && matches!(data.get(e), Some(b'(' | b'.' | b'[')) {
+                continue; // `password=hash_password(...)`: a call, not a literal
+            }
+            let key = rule
+                .key_group
+                .and_then(|g| caps.get(g))
+                .map(|k| k.as_bytes());
             if rule.filter_placeholders && filter::reject(value, key).is_some() {
                 continue;
             }

@@ -24,29 +24,155 @@ pub enum Rejection {
 
 /// Exact values (case-insensitive) that are placeholders or well-known defaults.
 const PLACEHOLDER_WORDS: &[&str] = &[
-    "password", "passwd", "pass", "secret", "token", "apikey", "api_key", "key", "null", "none",
-    "nil", "true", "false", "undefined", "string", "str", "empty", "redacted", "hidden", "masked",
-    "test", "testing", "admin", "root", "postgres", "mysql", "redis", "minio", "minioadmin",
-    "guest", "user", "username", "dev", "development", "default", "letmein", "qwerty", "foobar",
-    "foo", "bar", "baz", "value", "required", "optional", "secretkey", "secret_key",
-    "mysecret", "mypassword", "yourpassword", "password123", "secret123", "admin123", "abc123",
-    "hunter2", "p@ssw0rd", "passw0rd", "example", "sample", "demo", "unset", "notset", "n/a",
-    "na", "tbd", "set-me", "setme", "overwrite", "override", "generate", "generated", "random",
-    "auto", "self", "this", "bearer", "basic", "secure_password", "strong_password",
+    "password",
+    "passwd",
+    "pass",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "key",
+    "null",
+    "none",
+    "nil",
+    "true",
+    "false",
+    "undefined",
+    "string",
+    "str",
+    "empty",
+    "redacted",
+    "hidden",
+    "masked",
+    "test",
+    "testing",
+    "admin",
+    "root",
+    "postgres",
+    "mysql",
+    "redis",
+    "minio",
+    "minioadmin",
+    "guest",
+    "user",
+    "username",
+    "dev",
+    "development",
+    "default",
+    "letmein",
+    "qwerty",
+    "foobar",
+    "foo",
+    "bar",
+    "baz",
+    "value",
+    "required",
+    "optional",
+    "secretkey",
+    "secret_key",
+    "mysecret",
+    "mypassword",
+    "yourpassword",
+    "password123",
+    "secret123",
+    "admin123",
+    "abc123",
+    "hunter2",
+    "p@ssw0rd",
+    "passw0rd",
+    "example",
+    "sample",
+    "demo",
+    "unset",
+    "notset",
+    "n/a",
+    "na",
+    "tbd",
+    "set-me",
+    "setme",
+    "overwrite",
+    "override",
+    "generate",
+    "generated",
+    "random",
+    "auto",
+    "self",
+    "this",
+    "bearer",
+    "basic",
+    "secure_password",
+    "strong_password",
 ];
 
 /// Substrings (lowercase) that mark a placeholder wherever they appear.
 const PLACEHOLDER_PARTS: &[&str] = &[
-    "changeme", "change_me", "change-me", "change_this", "change-this", "changethis",
-    "replace_me", "replaceme", "replace-me", "replace_with", "replace-with", "your_", "your-",
-    "yourkey", "yoursecret", "yourtoken", "xxxx", "****", "....", "…", "example", "dummy",
-    "todo", "fixme", "placeholder", "redacted", "insert_", "insert-", "enter_", "enter-",
-    "put_your", "_here", "-here", "<", ">", "sample", "notreal", "not_real", "not-real",
-    "fake_", "fake-", "xxx-", "-xxx", "_xxx", "0000000000", "1234567890", "abcdefgh",
-    "lorem", "ipsum", "secret_goes", "goes_here", "goes-here", "supersecret",
-    "super_secret", "super-secret", "dontusethis", "do_not_use", "not-a-secret",
-    "not_a_secret", "notasecret", "s3cr3t", "secure_password", "secure-password",
-    "securepassword", "strong_password", "strong-password", "strongpassword",
+    "changeme",
+    "change_me",
+    "change-me",
+    "change_this",
+    "change-this",
+    "changethis",
+    "replace_me",
+    "replaceme",
+    "replace-me",
+    "replace_with",
+    "replace-with",
+    "your_",
+    "your-",
+    "yourkey",
+    "yoursecret",
+    "yourtoken",
+    "xxxx",
+    "****",
+    "...",
+    "…",
+    "example",
+    "dummy",
+    "todo",
+    "fixme",
+    "placeholder",
+    "redacted",
+    "insert_",
+    "insert-",
+    "enter_",
+    "enter-",
+    "put_your",
+    "_here",
+    "-here",
+    "<",
+    ">",
+    "sample",
+    "notreal",
+    "not_real",
+    "not-real",
+    "fake_",
+    "fake-",
+    "xxx-",
+    "-xxx",
+    "_xxx",
+    "0000000000",
+    "1234567890",
+    "abcdefgh",
+    "lorem",
+    "ipsum",
+    "secret_goes",
+    "goes_here",
+    "goes-here",
+    "supersecret",
+    "super_secret",
+    "super-secret",
+    "dontusethis",
+    "do_not_use",
+    "not-a-secret",
+    "not_a_secret",
+    "notasecret",
+    "s3cr3t",
+    "secure_password",
+    "secure-password",
+    "securepassword",
+    "strong_password",
+    "strong-password",
+    "strongpassword",
 ];
 
 /// Keys published in vendors' documentation and tutorials (exact substrings).
@@ -63,20 +189,135 @@ const DOCUMENTED_EXAMPLES: &[&str] = &[
 
 /// Words in a variable name that say the value is not itself a secret.
 const NON_SECRET_KEY_WORDS: &[&str] = &[
-    "url", "uri", "path", "file", "dir", "name", "type", "length", "len", "min", "max", "field",
-    "label", "placeholder", "prompt", "hint", "regex", "pattern", "format", "policy", "header",
-    "expiry", "expires", "expiration", "ttl", "timeout", "rotation", "count", "enabled",
-    "required", "reset", "input", "validation", "strength", "hash", "hashed", "digest", "sha",
-    "md5", "prefix", "version", "endpoint", "class", "module", "mount", "ref", "arn",
-    "location", "template", "description", "desc", "id", "ids", "env", "var", "variable",
-    "param", "parameter", "lifetime", "age", "size", "algorithm", "alg", "method", "mode",
-    "scope", "scopes", "audience", "issuer", "kind", "selector", "secretref", "from", "limit",
-    "changed", "updated", "created", "at", "date", "time", "interval", "charset", "encoding",
-    "question", "confirm", "confirmation", "generator", "error", "errors", "message", "msg",
-    "text", "title", "link", "page", "route", "view", "handler", "callback", "usage", "used",
-    "username", "host", "port", "schema", "table", "column", "index", "flag", "flags", "bool",
-    "option", "options", "lookup", "query", "mask", "masked", "visible", "show", "hide",
-    "hidden", "toggle", "icon", "button", "form", "modal", "public", "pub", "publishable",
+    "url",
+    "uri",
+    "path",
+    "file",
+    "dir",
+    "name",
+    "type",
+    "length",
+    "len",
+    "min",
+    "max",
+    "field",
+    "label",
+    "placeholder",
+    "prompt",
+    "hint",
+    "regex",
+    "pattern",
+    "format",
+    "policy",
+    "header",
+    "expiry",
+    "expires",
+    "expiration",
+    "ttl",
+    "timeout",
+    "rotation",
+    "count",
+    "enabled",
+    "required",
+    "reset",
+    "input",
+    "validation",
+    "strength",
+    "hash",
+    "hashed",
+    "digest",
+    "sha",
+    "md5",
+    "prefix",
+    "version",
+    "endpoint",
+    "class",
+    "module",
+    "mount",
+    "ref",
+    "arn",
+    "location",
+    "template",
+    "description",
+    "desc",
+    "id",
+    "ids",
+    "env",
+    "var",
+    "variable",
+    "param",
+    "parameter",
+    "lifetime",
+    "age",
+    "size",
+    "algorithm",
+    "alg",
+    "method",
+    "mode",
+    "scope",
+    "scopes",
+    "audience",
+    "issuer",
+    "kind",
+    "selector",
+    "secretref",
+    "from",
+    "limit",
+    "changed",
+    "updated",
+    "created",
+    "at",
+    "date",
+    "time",
+    "interval",
+    "charset",
+    "encoding",
+    "question",
+    "confirm",
+    "confirmation",
+    "generator",
+    "error",
+    "errors",
+    "message",
+    "msg",
+    "text",
+    "title",
+    "link",
+    "page",
+    "route",
+    "view",
+    "handler",
+    "callback",
+    "usage",
+    "used",
+    "username",
+    "host",
+    "port",
+    "schema",
+    "table",
+    "column",
+    "index",
+    "flag",
+    "flags",
+    "bool",
+    "option",
+    "options",
+    "lookup",
+    "query",
+    "mask",
+    "masked",
+    "visible",
+    "show",
+    "hide",
+    "hidden",
+    "toggle",
+    "icon",
+    "button",
+    "form",
+    "modal",
+    "public",
+    "pub",
+    "publishable",
 ];
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
@@ -86,15 +327,39 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 /// Is `value` a reference to a secret held elsewhere rather than a secret?
 pub fn is_reference(value: &[u8]) -> bool {
     let lower = value.to_ascii_lowercase();
-    if value.first() == Some(&b'$') || value.first() == Some(&b'%') && value.last() == Some(&b'%')
-    {
+    if value.first() == Some(&b'$') || value.first() == Some(&b'%') && value.last() == Some(&b'%') {
         return true;
     }
     const MARKERS: &[&[u8]] = &[
-        b"${", b"{{", b"}}", b"#{", b"%(", b"<%", b"$(", b"process.env", b"os.environ",
-        b"os.getenv", b"getenv(", b"env(", b"env[", b"env.", b"import.meta.env", b"secrets.",
-        b"vault:", b"ref+", b"secretkeyref", b"valuefrom", b"config.get", b"settings.", b"var.",
-        b"local.", b"data.", b"module.", b"each.value", b"parameters(", b"lookup(",
+        b"${",
+        b"{{",
+        b"}}",
+        b"#{",
+        b"%(",
+        b"<%",
+        b"$(",
+        b"process.env",
+        b"os.environ",
+        b"os.getenv",
+        b"getenv(",
+        b"env(",
+        b"env[",
+        b"env.",
+        b"import.meta.env",
+        b"secrets.",
+        b"vault:",
+        b"ref+",
+        b"secretkeyref",
+        b"valuefrom",
+        b"config.get",
+        b"settings.",
+        b"var.",
+        b"local.",
+        b"data.",
+        b"module.",
+        b"each.value",
+        b"parameters(",
+        b"lookup(",
     ];
     MARKERS
         .iter()
@@ -163,10 +428,68 @@ pub fn is_hash_like(value: &[u8]) -> bool {
     .is_match(value)
 }
 
-/// Does the variable name `key` say its value is not a secret (e.g. `password_hash`)?
+/// Words that mark a non-secret wherever they stand in a variable name
+/// (`password_hash`, `publishable_key`, `existingSecret`, `PASSWORD_VALIDATORS`).
+const NON_SECRET_ANYWHERE: &[&str] = &[
+    "hash",
+    "hashed",
+    "hasher",
+    "hashers",
+    "digest",
+    "public",
+    "pub",
+    "publishable",
+    "existing",
+    "placeholder",
+    "prompt",
+    "hint",
+    "label",
+    "field",
+    "regex",
+    "pattern",
+    "validator",
+    "validators",
+    "validation",
+    "reset",
+    "confirm",
+    "confirmation",
+    "strength",
+    "policy",
+];
+
+/// True for the words that name the secret itself (`password`, `secret`, `token`, …).
+fn is_secret_word(w: &str) -> bool {
+    [
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "key",
+        "auth",
+        "credential",
+        "apikey",
+    ]
+    .iter()
+    .any(|s| w.contains(s))
+}
+
+/// Does the variable name `key` say its value is not a secret? A qualifier *after* the
+/// secret word (`password_file`, `token_url`) describes something else; one *before* it
+/// (`EMAIL_HOST_PASSWORD`) only says whose secret it is.
 pub fn is_non_secret_key(key: &[u8]) -> bool {
-    split_words(key)
+    let words = split_words(key);
+    if words
         .iter()
+        .any(|w| NON_SECRET_ANYWHERE.contains(&w.as_str()))
+    {
+        return true;
+    }
+    let last_secret = words.iter().rposition(|w| is_secret_word(w));
+    let tail = match last_secret {
+        Some(i) => &words[i + 1..],
+        None => &words[..],
+    };
+    tail.iter()
         .any(|w| NON_SECRET_KEY_WORDS.contains(&w.as_str()))
 }
 
@@ -257,7 +580,11 @@ mod tests {
             assert!(is_code_expression(v.as_bytes()), "{v}");
         }
         assert!(!is_code_expression(b"Xk9mP2vL5nQ8wR"));
-        for v in ["Xk9#mP2vL5nQ8wR", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "hunter2Pass!"] {
+        for v in [
+            "Xk9#mP2vL5nQ8wR",
+            "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+            "hunter2Pass!",
+        ] {
             assert!(!is_reference(v.as_bytes()), "{v}");
         }
     }
@@ -280,10 +607,15 @@ mod tests {
             "AKIAIOSFODNN7EXAMPLE",
             "sk_test_0000000000000000000000",
             "minioadmin",
+            "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
         ] {
             assert!(is_placeholder(v.as_bytes()), "{v}");
         }
-        for v in ["Xk9#mP2vL5nQ8wR", "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "Tr0ub4dor&3"] {
+        for v in [
+            "Xk9#mP2vL5nQ8wR",
+            "sk_test_9Rf3LmP2qW8tY5uI1oA7sD4g",
+            "Tr0ub4dor&3",
+        ] {
             assert!(!is_placeholder(v.as_bytes()), "{v}");
         }
     }
@@ -304,13 +636,20 @@ mod tests {
 
     #[test]
     fn key_names_split_on_case_and_separators() {
-        assert_eq!(split_words(b"dbPassword_hash"), vec!["db", "password", "hash"]);
+        assert_eq!(
+            split_words(b"dbPassword_hash"),
+            vec!["db", "password", "hash"]
+        );
         assert!(is_non_secret_key(b"PASSWORD_HASH"));
         assert!(is_non_secret_key(b"tokenUrl"));
         assert!(is_non_secret_key(b"password.file"));
         assert!(!is_non_secret_key(b"DB_PASSWORD"));
         assert!(!is_non_secret_key(b"JWT_SECRET"));
         assert!(!is_non_secret_key(b"SECRET_KEY_BASE"));
+        assert!(!is_non_secret_key(b"EMAIL_HOST_PASSWORD"));
+        assert!(is_non_secret_key(b"existingSecret"));
+        assert!(is_non_secret_key(b"AUTH_PASSWORD_VALIDATORS"));
+        assert!(is_non_secret_key(b"password_min_length"));
     }
 
     #[test]

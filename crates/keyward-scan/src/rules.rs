@@ -55,6 +55,9 @@ pub struct Rule {
     /// that participates in a match is the secret.
     pub(crate) secret_groups: Vec<usize>,
     pub(crate) key_group: Option<usize>,
+    /// The group named `secret_raw` (an unquoted value), if any: such a value followed by
+    /// `(`, `.` or `[` is a code expression, not a literal.
+    pub(crate) raw_group: Option<usize>,
     pub(crate) filter_placeholders: bool,
     /// `None`: the match stays on the keyword's line. `Some(n)`: it may extend `n` bytes.
     pub(crate) window: Option<usize>,
@@ -84,7 +87,7 @@ impl Rule {
         };
         if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.len() < 2) {
             return Err(err(
-                "needs at least one keyword of two or more characters".into(),
+                "needs at least one keyword of two or more characters".into()
             ));
         }
         let regex = RegexBuilder::new(&spec.regex)
@@ -106,6 +109,7 @@ impl Rule {
             secret_groups.push(1);
         }
         let key_group = names.iter().position(|n| *n == Some("key"));
+        let raw_group = names.iter().position(|n| *n == Some("secret_raw"));
         Ok(Rule {
             severity,
             confidence,
@@ -114,6 +118,7 @@ impl Rule {
             regex,
             secret_groups,
             key_group,
+            raw_group,
             origin,
             spec,
         })

@@ -207,7 +207,7 @@ fn scan_file(
         Ok(None)
     });
     match result {
-        Err(e) => stats.skip(Skipped::Unreadable(shown, e.kind().to_string())),
+        Err(e) => stats.skip(Skipped::Unreadable(shown, e.to_string())),
         Ok(Some(len)) => stats.skip(Skipped::TooLarge(shown, len)),
         Ok(None) if buf.len() as u64 > opts.max_file_size => {
             stats.skip(Skipped::TooLarge(shown, buf.len() as u64))

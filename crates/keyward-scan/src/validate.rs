@@ -1,7 +1,23 @@
 //! Structural validators: checksums, JWT structure, PEM bodies, base64 payloads.
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use base64::engine::DecodePaddingMode;
 use base64::Engine;
+
+/// Standard-alphabet base64 that accepts missing padding and non-canonical trailing bits
+/// (hand-edited files and truncated armour are common; we only need "is this base64").
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+/// Standard base64 that tolerates missing padding.
+const STANDARD: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 use keyward_core::policy::Validator;
 
 /// What a validator decided about a candidate.
@@ -88,7 +104,9 @@ pub fn jwt_header(token: &[u8]) -> Option<serde_json::Value> {
 }
 
 fn pem_body_ok(block: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(block).replace("\\n", "\n").replace("\\r", "");
+    let text = String::from_utf8_lossy(block)
+        .replace("\\n", "\n")
+        .replace("\\r", "");
     let body: String = text
         .lines()
         .filter(|l| !l.starts_with("-----") && !l.contains(':'))
@@ -107,9 +125,9 @@ fn pem_body_ok(block: &[u8]) -> bool {
         Some(p) if body.len() - p == 5 && !body[..p].ends_with('=') => &body[..p],
         _ => &body,
     };
-    let trimmed = body.trim_end_matches('=');
-    let padded = format!("{trimmed}{}", "=".repeat((4 - trimmed.len() % 4) % 4));
-    STANDARD.decode(padded.as_bytes()).is_ok()
+    LENIENT
+        .decode(body.trim_end_matches('=').as_bytes())
+        .is_ok()
 }
 
 fn is_placeholder_body(body: &str) -> bool {
@@ -132,10 +150,23 @@ fn docker_auth_ok(value: &[u8]) -> bool {
 fn url_is_template(url: &[u8]) -> bool {
     let lower = url.to_ascii_lowercase();
     const MARKS: &[&[u8]] = &[
-        b"<", b"{", b"[", b"your", b"example.", b"host:port", b"@host/", b"@hostname", b"xxx",
-        b"user:pass@", b"username:password", b"...", b"$",
+        b"<",
+        b"{",
+        b"[",
+        b"your",
+        b"example.",
+        b"host:port",
+        b"@host/",
+        b"@hostname",
+        b"xxx",
+        b"user:pass@",
+        b"username:password",
+        b"...",
+        b"$",
     ];
-    MARKS.iter().any(|m| memchr::memmem::find(&lower, m).is_some())
+    MARKS
+        .iter()
+        .any(|m| memchr::memmem::find(&lower, m).is_some())
 }
 
 /// Kubernetes `Secret` data: the value must sit under a `data:` key, decode from base64 to
@@ -162,10 +193,13 @@ fn k8s_secret_data(c: &Candidate<'_>) -> Verdict {
         .iter()
         .all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b));
     let trimmed = decoded.trim_ascii();
+    // Structured payloads (JSON, PEM, config files) are judged by rescanning them; only a
+    // plain one-line value can be a placeholder or a reference.
+    let structured = trimmed.contains(&b'\n') || trimmed.starts_with(b"{");
     if !printable
         || trimmed.len() < 6
-        || crate::filter::is_placeholder(trimmed)
-        || crate::filter::is_reference(trimmed)
+        || !structured
+            && (crate::filter::is_placeholder(trimmed) || crate::filter::is_reference(trimmed))
     {
         return Verdict::Reject;
     }
@@ -200,7 +234,10 @@ mod tests {
     use super::*;
 
     fn make_github(prefix: &str, random: &str) -> String {
-        format!("{prefix}{random}{}", base62(crc32fast::hash(random.as_bytes()), 6))
+        format!(
+            "{prefix}{random}{}",
+            base62(crc32fast::hash(random.as_bytes()), 6)
+        )
     }
 
     #[test]
@@ -229,6 +266,9 @@ mod tests {
             whole: (start - 12, doc.len() - 1),
             secret: (start, doc.len() - 1),
         };
-        assert_eq!(k8s_secret_data(&c), Verdict::Decoded(b"S3cureP@ssw0rd!".to_vec()));
+        assert_eq!(
+            k8s_secret_data(&c),
+            Verdict::Decoded(b"S3cureP@ssw0rd!".to_vec())
+        );
     }
 }
