@@ -1,0 +1,149 @@
+//! The audit log: an append-only hash chain of [`AuditEntry`] rows in the store's database.
+//!
+//! Each entry's `hash` is SHA-256 over a length-prefixed encoding of all its fields and
+//! the previous entry's hash (`prev_hash`); the `audit_head` row holds the last sequence
+//! number and hash. [`verify`] recomputes the chain and reports the first entry that does
+//! not fit: an edited entry fails its own hash, a deleted one leaves a gap in `seq` (or,
+//! at the end, a head pointing past the last entry). Verifying needs no key.
+
+use crate::backend::{Backend, Tx, GENESIS_HASH};
+use crate::error::Result;
+use crate::model::{Actor, AuditEntry, AuditEvent, AuditFilter};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The hash of an entry (hex), over every field but `hash` itself.
+pub fn entry_hash(e: &AuditEntry) -> String {
+    fn field(h: &mut Sha256, v: Option<&[u8]>) {
+        match v {
+            None => h.update([0u8]),
+            Some(b) => {
+                h.update([1u8]);
+                h.update((b.len() as u64).to_be_bytes());
+                h.update(b);
+            }
+        }
+    }
+    let mut h = Sha256::new();
+    h.update(b"keyward-audit-v1");
+    let seq = e.seq.to_string();
+    let version = e.version.map(|v| v.to_string());
+    field(&mut h, Some(seq.as_bytes()));
+    field(&mut h, Some(e.time.as_bytes()));
+    field(&mut h, Some(e.actor.as_bytes()));
+    field(&mut h, Some(e.action.as_bytes()));
+    field(&mut h, e.path.as_deref().map(str::as_bytes));
+    field(&mut h, version.as_deref().map(str::as_bytes));
+    field(&mut h, Some(e.outcome.as_bytes()));
+    field(&mut h, e.remote.as_deref().map(str::as_bytes));
+    field(&mut h, e.detail.as_deref().map(str::as_bytes));
+    field(&mut h, e.value_hmac.as_deref().map(str::as_bytes));
+    field(&mut h, Some(e.prev_hash.as_bytes()));
+    hex::encode(h.finalize())
+}
+
+/// Append `event` by `actor` inside an open write transaction; returns its sequence number.
+pub fn append(tx: &mut dyn Tx, actor: &Actor, event: &AuditEvent) -> Result<u64> {
+    let (seq, prev_hash) = tx.audit_head()?;
+    let mut entry = AuditEntry {
+        seq: seq + 1,
+        time: crate::clock::now(),
+        actor: actor.name.clone(),
+        action: event.action.clone(),
+        path: event.path.clone(),
+        version: event.version,
+        outcome: if event.outcome.is_empty() {
+            "ok".to_string()
+        } else {
+            event.outcome.clone()
+        },
+        remote: actor.remote.clone(),
+        detail: event.detail.clone(),
+        value_hmac: event.value_hmac.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    entry.hash = entry_hash(&entry);
+    tx.audit_append(&entry)?;
+    Ok(entry.seq)
+}
+
+/// Entries matching `filter`, oldest first. Needs no key.
+pub fn entries(backend: &mut dyn Backend, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+    let mut out = Vec::new();
+    backend.read(&mut |tx| {
+        out = tx.audit_entries(filter)?;
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The outcome of [`verify`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Entries read.
+    pub entries: u64,
+    /// The chain head's hash (record it elsewhere to anchor the log).
+    pub head_hash: String,
+    /// The first entry number that does not fit the chain, if any.
+    pub first_broken: Option<u64>,
+    /// Why, in one line.
+    pub reason: Option<String>,
+}
+
+impl VerifyReport {
+    /// True when the whole chain verified.
+    pub fn ok(&self) -> bool {
+        self.first_broken.is_none()
+    }
+}
+
+/// Recompute the chain. Needs no key.
+pub fn verify(backend: &mut dyn Backend) -> Result<VerifyReport> {
+    let mut all = Vec::new();
+    let mut head = (0, String::new());
+    backend.read(&mut |tx| {
+        all = tx.audit_entries(&AuditFilter::default())?;
+        head = tx.audit_head()?;
+        Ok(())
+    })?;
+    Ok(verify_entries(&all, head))
+}
+
+/// Verify a list of entries (in `seq` order) against the chain head.
+pub fn verify_entries(all: &[AuditEntry], head: (u64, String)) -> VerifyReport {
+    let broken = |n: u64, why: String| (Some(n), Some(why));
+    let mut prev = GENESIS_HASH.to_string();
+    let mut expected = 1u64;
+    let mut result = (None, None);
+    for e in all {
+        if e.seq != expected {
+            result = broken(expected, format!("entry {expected} is missing (deleted)"));
+            break;
+        }
+        if e.prev_hash != prev {
+            result = broken(e.seq, format!("entry {} does not follow entry {} (previous hash differs)", e.seq, expected - 1));
+            break;
+        }
+        if entry_hash(e) != e.hash {
+            result = broken(e.seq, format!("entry {} was altered (its hash does not match its content)", e.seq));
+            break;
+        }
+        prev = e.hash.clone();
+        expected += 1;
+    }
+    let last = expected - 1;
+    if result.0.is_none() {
+        if head.0 > last {
+            result = broken(last + 1, format!("entries {}..{} are missing (log truncated)", last + 1, head.0));
+        } else if head.0 < last || head.1 != prev {
+            result = broken(head.0.max(1), "the chain head does not match the last entry".to_string());
+        }
+    }
+    VerifyReport {
+        entries: all.len() as u64,
+        head_hash: head.1,
+        first_broken: result.0,
+        reason: result.1,
+    }
+}

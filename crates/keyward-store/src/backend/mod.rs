@@ -1,0 +1,101 @@
+//! The storage trait ([`Backend`], [`Tx`]) and its two implementations.
+//!
+//! A backend stores rows; it knows nothing about encryption or the audit chain's hashing.
+//! Every write transaction is serialized (SQLite `BEGIN IMMEDIATE`; PostgreSQL takes the
+//! audit chain head row `FOR UPDATE` first), because every operation, reads included,
+//! appends to the single audit hash chain. Optimistic concurrency checks then run inside
+//! the transaction against committed state.
+
+pub mod postgres;
+pub mod sqlite;
+
+use crate::error::Result;
+use crate::model::{AuditEntry, AuditFilter, SecretMeta, Stage, VersionInfo};
+
+/// Hash of the (absent) entry before the first one.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A secret as stored: its row id and metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretRow {
+    /// Database id (foreign key of versions).
+    pub id: i64,
+    /// Everything else.
+    pub meta: SecretMeta,
+}
+
+/// A version as stored, with its sealed bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionRow {
+    /// The owning secret's id.
+    pub secret_id: i64,
+    /// Version number, stage, creation facts.
+    pub info: VersionInfo,
+    /// Data key sealed under the KEK.
+    pub wrapped_key: Vec<u8>,
+    /// Value sealed under the data key.
+    pub ciphertext: Vec<u8>,
+}
+
+/// A wrapped data key with the address it is bound to (for rekey).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrappedKeyRow {
+    /// Owning secret id.
+    pub secret_id: i64,
+    /// `ENV/NAME` of the owning secret.
+    pub path: String,
+    /// Version number.
+    pub version: u64,
+    /// Data key sealed under the KEK.
+    pub wrapped_key: Vec<u8>,
+}
+
+/// Row-level operations inside one transaction.
+pub trait Tx {
+    /// A `store_meta` value.
+    fn meta_get(&mut self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Insert or replace a `store_meta` value.
+    fn meta_put(&mut self, key: &str, value: &[u8]) -> Result<()>;
+    /// A secret by environment and name (deleted ones included).
+    fn secret(&mut self, env: &str, name: &str) -> Result<Option<SecretRow>>;
+    /// Secrets whose `ENV/NAME` starts with `prefix`, ordered by env then name (deleted
+    /// ones included).
+    fn secrets(&mut self, prefix: &str) -> Result<Vec<SecretRow>>;
+    /// Insert a secret; returns its id (the `id` field of `row` is ignored).
+    fn insert_secret(&mut self, row: &SecretRow) -> Result<i64>;
+    /// Replace a secret's metadata (by id).
+    fn update_secret(&mut self, row: &SecretRow) -> Result<()>;
+    /// A secret's versions, newest first, with their sealed bytes.
+    fn versions(&mut self, secret_id: i64) -> Result<Vec<VersionRow>>;
+    /// One version.
+    fn version(&mut self, secret_id: i64, version: u64) -> Result<Option<VersionRow>>;
+    /// Insert a version.
+    fn insert_version(&mut self, row: &VersionRow) -> Result<()>;
+    /// Change a version's stage.
+    fn set_stage(&mut self, secret_id: i64, version: u64, stage: Stage) -> Result<()>;
+    /// Every wrapped data key in the store.
+    fn wrapped_keys(&mut self) -> Result<Vec<WrappedKeyRow>>;
+    /// Replace one wrapped data key.
+    fn set_wrapped_key(&mut self, secret_id: i64, version: u64, wrapped: &[u8]) -> Result<()>;
+    /// The chain head: last sequence number and its hash ([`GENESIS_HASH`] when empty).
+    fn audit_head(&mut self) -> Result<(u64, String)>;
+    /// Append an entry and move the head to it.
+    fn audit_append(&mut self, entry: &AuditEntry) -> Result<()>;
+    /// Entries matching `filter`, in sequence order.
+    fn audit_entries(&mut self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+}
+
+/// A transaction body. Returning an error rolls the transaction back.
+pub type TxFn<'a> = dyn FnMut(&mut dyn Tx) -> Result<()> + 'a;
+
+/// A database holding one keyward store.
+pub trait Backend: Send {
+    /// `sqlite` or `postgres`.
+    fn name(&self) -> &'static str;
+    /// Where the store is (file path, or URL without password).
+    fn location(&self) -> String;
+    /// Run `f` in a serialized read-write transaction; commit when it returns `Ok`.
+    fn write(&mut self, f: &mut TxFn<'_>) -> Result<()>;
+    /// Run `f` in a read-only, consistent-snapshot transaction.
+    fn read(&mut self, f: &mut TxFn<'_>) -> Result<()>;
+}

@@ -1,0 +1,428 @@
+//! Secret operations on [`Store`]: write, read, list, history, soft delete, restore, export.
+
+use crate::backend::{SecretRow, Tx, VersionRow};
+use crate::crypto::{self, Sealed};
+use crate::error::{ErrorKind, Result, StoreError};
+use crate::model::{AuditEvent, Expected, MetaPatch, SecretMeta, Stage, VersionInfo};
+use crate::path::SecretPath;
+use crate::store::{read_tx, write_tx, Ctx, Store};
+use keyward_core::SecretBytes;
+
+/// A decrypted version. `Debug` shows `[REDACTED]` for the value.
+#[derive(Clone, Debug)]
+pub struct Revealed {
+    /// Its version number.
+    pub version: u64,
+    /// Its stage.
+    pub stage: Stage,
+    /// The plaintext (memory only, zeroized on drop).
+    pub value: SecretBytes,
+}
+
+/// One secret of an environment, decrypted for `export` or `run`.
+#[derive(Clone, Debug)]
+pub struct Exported {
+    /// The variable name.
+    pub name: String,
+    /// The current version exported.
+    pub version: u64,
+    /// The plaintext.
+    pub value: SecretBytes,
+}
+
+pub(crate) fn not_found(path: &SecretPath) -> StoreError {
+    StoreError::new(ErrorKind::NotFound, format!("no secret {path}"))
+}
+
+/// Load a secret row or fail with `NotFound`.
+pub(crate) fn load(tx: &mut dyn Tx, path: &SecretPath) -> Result<SecretRow> {
+    tx.secret(path.env(), path.name())?
+        .ok_or_else(|| not_found(path))
+}
+
+/// Load a secret that is not soft-deleted.
+pub(crate) fn load_live(tx: &mut dyn Tx, path: &SecretPath) -> Result<SecretRow> {
+    let row = load(tx, path)?;
+    if row.meta.deleted_at.is_some() {
+        return Err(deleted(path));
+    }
+    Ok(row)
+}
+
+fn deleted(path: &SecretPath) -> StoreError {
+    StoreError::new(
+        ErrorKind::Deleted,
+        format!("{path} is deleted (restore it with `keyward secret restore {path}`)"),
+    )
+}
+
+/// Check the version a write expects to replace against the current one.
+pub(crate) fn check_expected(path: &SecretPath, current: u64, expected: Expected) -> Result<()> {
+    let ok = match expected {
+        Expected::Any => true,
+        Expected::Absent => current == 0,
+        Expected::Version(n) => n == current,
+    };
+    if ok {
+        return Ok(());
+    }
+    let want = match expected {
+        Expected::Version(n) => format!("version {n}"),
+        _ => "no current version".to_string(),
+    };
+    let have = if current == 0 {
+        "has no current version".to_string()
+    } else {
+        format!("is at version {current}")
+    };
+    Err(StoreError::new(
+        ErrorKind::Conflict,
+        format!("conflict: {path} {have}, the write expected {want} (re-read and retry)"),
+    ))
+}
+
+/// Apply a metadata patch; returns the names of the fields it changed.
+pub(crate) fn apply_patch(meta: &mut SecretMeta, patch: &MetaPatch) -> Result<Vec<&'static str>> {
+    let mut changed = Vec::new();
+    if let Some(v) = &patch.kind {
+        meta.kind = v.clone();
+        changed.push("kind");
+    }
+    if let Some(v) = &patch.description {
+        meta.description = v.clone();
+        changed.push("description");
+    }
+    if let Some(v) = &patch.owner {
+        meta.owner = v.clone();
+        changed.push("owner");
+    }
+    if let Some(v) = patch.rotation_interval_days {
+        meta.rotation_interval_days = v;
+        changed.push("rotation_interval_days");
+    }
+    if let Some(v) = &patch.last_rotated {
+        meta.last_rotated = v.clone();
+        changed.push("last_rotated");
+    }
+    if let Some(v) = &patch.state {
+        serde_json::from_str::<serde_json::Value>(v).map_err(|e| {
+            StoreError::new(
+                ErrorKind::InvalidInput,
+                format!("secret state must be JSON text ({e})"),
+            )
+        })?;
+        meta.state = v.clone();
+        changed.push("state");
+    }
+    Ok(changed)
+}
+
+/// Find the version holding `stage` (newest first).
+pub(crate) fn with_stage(versions: &[VersionRow], stage: Stage) -> Option<&VersionRow> {
+    versions.iter().find(|v| v.info.stage == stage)
+}
+
+/// Decrypt a version row.
+pub(crate) fn unseal(ctx: &Ctx, path: &SecretPath, row: &VersionRow) -> Result<SecretBytes> {
+    crypto::open_value(
+        &ctx.kek,
+        path,
+        row.info.version,
+        &Sealed {
+            wrapped_key: row.wrapped_key.clone(),
+            ciphertext: row.ciphertext.clone(),
+        },
+    )
+}
+
+/// Insert a sealed version of `value` for `row` with `stage`.
+pub(crate) fn insert_sealed(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    row: &SecretRow,
+    version: u64,
+    stage: Stage,
+    value: &SecretBytes,
+    now: &str,
+) -> Result<VersionInfo> {
+    let sealed = crypto::seal_value(&ctx.kek, &row.meta.path, version, value.expose())?;
+    let info = VersionInfo {
+        version,
+        stage,
+        created_at: now.to_string(),
+        created_by: ctx.actor.name.clone(),
+    };
+    tx.insert_version(&VersionRow {
+        secret_id: row.id,
+        info: info.clone(),
+        wrapped_key: sealed.wrapped_key,
+        ciphertext: sealed.ciphertext,
+    })?;
+    Ok(info)
+}
+
+impl Store {
+    /// Write a new version of `path` and make it current (the old current becomes
+    /// `previous`, the old previous `retired`). Creates the secret, with `patch` as its
+    /// metadata, when it does not exist. `expected` names the version this write
+    /// replaces; a mismatch is [`ErrorKind::Conflict`] and changes nothing.
+    pub fn set(
+        &mut self,
+        path: &SecretPath,
+        value: &SecretBytes,
+        expected: Expected,
+        patch: &MetaPatch,
+    ) -> Result<VersionInfo> {
+        let Store { backend, ctx } = self;
+        let result = write_tx(backend.as_mut(), |tx| {
+            let now = crate::clock::now();
+            let row = match tx.secret(path.env(), path.name())? {
+                Some(row) => {
+                    if row.meta.deleted_at.is_some() {
+                        return Err(deleted(path));
+                    }
+                    (row, false)
+                }
+                None => {
+                    check_expected(path, 0, expected)?;
+                    let mut row = SecretRow {
+                        id: 0,
+                        meta: SecretMeta {
+                            path: path.clone(),
+                            kind: String::new(),
+                            description: String::new(),
+                            owner: String::new(),
+                            created_at: now.clone(),
+                            updated_at: now.clone(),
+                            last_rotated: None,
+                            rotation_interval_days: None,
+                            state: "{}".into(),
+                            deleted_at: None,
+                            current_version: 0,
+                            latest_version: 0,
+                            revision: 0,
+                        },
+                    };
+                    apply_patch(&mut row.meta, patch)?;
+                    row.id = tx.insert_secret(&row)?;
+                    (row, true)
+                }
+            };
+            let (mut row, created) = row;
+            check_expected(path, row.meta.current_version, expected)?;
+            let versions = tx.versions(row.id)?;
+            if let Some(prev) = with_stage(&versions, Stage::Previous) {
+                tx.set_stage(row.id, prev.info.version, Stage::Retired)?;
+            }
+            if let Some(cur) = with_stage(&versions, Stage::Current) {
+                tx.set_stage(row.id, cur.info.version, Stage::Previous)?;
+            }
+            let version = row.meta.latest_version + 1;
+            let info = insert_sealed(tx, ctx, &row, version, Stage::Current, value, &now)?;
+            if !created {
+                apply_patch(&mut row.meta, patch)?;
+            }
+            row.meta.current_version = version;
+            row.meta.latest_version = version;
+            row.meta.updated_at = now;
+            row.meta.revision += 1;
+            tx.update_secret(&row)?;
+            ctx.log(
+                tx,
+                AuditEvent {
+                    action: "write".into(),
+                    path: Some(path.to_string()),
+                    version: Some(version),
+                    outcome: "ok".into(),
+                    detail: None,
+                    value_hmac: Some(ctx.hmac(path, value.expose())),
+                },
+            )?;
+            Ok(info)
+        });
+        result.inspect_err(|e| self.log_failure("write", Some(path), None, e))
+    }
+
+    /// The current version of `path`, decrypted (audited as a read).
+    pub fn get(&mut self, path: &SecretPath) -> Result<Revealed> {
+        self.read_where(path, "current", |row, _| match row.meta.current_version {
+            0 => None,
+            v => Some(v),
+        })
+    }
+
+    /// The version of `path` holding `stage`, decrypted (audited as a read).
+    pub fn get_stage(&mut self, path: &SecretPath, stage: Stage) -> Result<Revealed> {
+        let label = stage.as_str();
+        self.read_where(path, label, |_, versions| {
+            with_stage(versions, stage).map(|v| v.info.version)
+        })
+    }
+
+    /// A specific version of `path`, decrypted (audited as a read).
+    pub fn get_version(&mut self, path: &SecretPath, version: u64) -> Result<Revealed> {
+        self.read_where(path, "requested", |_, _| Some(version))
+    }
+
+    fn read_where(
+        &mut self,
+        path: &SecretPath,
+        what: &str,
+        pick: impl FnOnce(&SecretRow, &[VersionRow]) -> Option<u64>,
+    ) -> Result<Revealed> {
+        let Store { backend, ctx } = self;
+        let mut tried = None;
+        let result = write_tx(backend.as_mut(), |tx| {
+            let row = load_live(tx, path)?;
+            let versions = tx.versions(row.id)?;
+            let v = pick(&row, &versions).ok_or_else(|| {
+                StoreError::new(ErrorKind::NotFound, format!("{path} has no {what} version"))
+            })?;
+            tried = Some(v);
+            let vrow = versions
+                .iter()
+                .find(|r| r.info.version == v)
+                .ok_or_else(|| {
+                    StoreError::new(ErrorKind::NotFound, format!("{path} has no version {v}"))
+                })?;
+            let value = unseal(ctx, path, vrow)?;
+            ctx.log(
+                tx,
+                AuditEvent {
+                    action: "read".into(),
+                    path: Some(path.to_string()),
+                    version: Some(v),
+                    outcome: "ok".into(),
+                    detail: None,
+                    value_hmac: Some(ctx.hmac(path, value.expose())),
+                },
+            )?;
+            Ok(Revealed {
+                version: v,
+                stage: vrow.info.stage,
+                value,
+            })
+        });
+        result.inspect_err(|e| self.log_failure("read", Some(path), tried, e))
+    }
+
+    /// Metadata of one secret (deleted ones included; not audited: no value is read).
+    pub fn meta(&mut self, path: &SecretPath) -> Result<SecretMeta> {
+        read_tx(self.backend.as_mut(), |tx| Ok(load(tx, path)?.meta))
+    }
+
+    /// Secrets whose `ENV/NAME` starts with `prefix` (`""` for all), sorted; deleted ones
+    /// only with `include_deleted`. Not audited: no value is read.
+    pub fn list(&mut self, prefix: &str, include_deleted: bool) -> Result<Vec<SecretMeta>> {
+        read_tx(self.backend.as_mut(), |tx| {
+            Ok(tx
+                .secrets(prefix)?
+                .into_iter()
+                .map(|r| r.meta)
+                .filter(|m| include_deleted || m.deleted_at.is_none())
+                .collect())
+        })
+    }
+
+    /// The versions of `path`, newest first (no values).
+    pub fn history(&mut self, path: &SecretPath) -> Result<Vec<VersionInfo>> {
+        read_tx(self.backend.as_mut(), |tx| {
+            let row = load(tx, path)?;
+            Ok(tx.versions(row.id)?.into_iter().map(|v| v.info).collect())
+        })
+    }
+
+    /// Soft-delete `path`: it disappears from `list`, `get`, `export` and `run` but keeps
+    /// its versions until [`restore`](Store::restore)d.
+    pub fn delete(&mut self, path: &SecretPath, expected: Expected) -> Result<()> {
+        self.mark_deleted(path, expected, true)
+    }
+
+    /// Undo a soft delete.
+    pub fn restore(&mut self, path: &SecretPath) -> Result<()> {
+        self.mark_deleted(path, Expected::Any, false)
+    }
+
+    fn mark_deleted(&mut self, path: &SecretPath, expected: Expected, delete: bool) -> Result<()> {
+        let action = if delete { "delete" } else { "restore" };
+        let Store { backend, ctx } = self;
+        let result = write_tx(backend.as_mut(), |tx| {
+            let mut row = if delete {
+                load_live(tx, path)?
+            } else {
+                load(tx, path)?
+            };
+            if !delete && row.meta.deleted_at.is_none() {
+                return Err(StoreError::new(
+                    ErrorKind::InvalidInput,
+                    format!("{path} is not deleted"),
+                ));
+            }
+            check_expected(path, row.meta.current_version, expected)?;
+            let now = crate::clock::now();
+            row.meta.deleted_at = delete.then(|| now.clone());
+            row.meta.updated_at = now;
+            row.meta.revision += 1;
+            tx.update_secret(&row)?;
+            ctx.log(
+                tx,
+                AuditEvent {
+                    action: action.into(),
+                    path: Some(path.to_string()),
+                    version: Some(row.meta.current_version),
+                    outcome: "ok".into(),
+                    ..Default::default()
+                },
+            )?;
+            Ok(())
+        });
+        result.inspect_err(|e| self.log_failure(action, Some(path), None, e))
+    }
+
+    /// Decrypt the current version of every live secret in `env`, sorted by name, logging
+    /// one audit entry per secret with `action` (`export`, `run`) and `detail` (e.g. the
+    /// format or the command name; never a value).
+    pub fn export_env(&mut self, env: &str, action: &str, detail: &str) -> Result<Vec<Exported>> {
+        crate::path::validate_env(env)?;
+        let Store { backend, ctx } = self;
+        let mut failed_at: Option<(SecretPath, u64)> = None;
+        let result = write_tx(backend.as_mut(), |tx| {
+            let mut out = Vec::new();
+            for row in tx.secrets(&format!("{env}/"))? {
+                let m = &row.meta;
+                if m.deleted_at.is_some() || m.current_version == 0 || m.path.env() != env {
+                    continue;
+                }
+                let vrow = tx
+                    .version(row.id, m.current_version)?
+                    .ok_or_else(|| StoreError::new(ErrorKind::Corrupt, format!("{} version {} is missing", m.path, m.current_version)))?;
+                failed_at = Some((m.path.clone(), m.current_version));
+                let value = unseal(ctx, &m.path, &vrow)?;
+                ctx.log(
+                    tx,
+                    AuditEvent {
+                        action: action.into(),
+                        path: Some(m.path.to_string()),
+                        version: Some(m.current_version),
+                        outcome: "ok".into(),
+                        detail: (!detail.is_empty()).then(|| detail.to_string()),
+                        value_hmac: Some(ctx.hmac(&m.path, value.expose())),
+                    },
+                )?;
+                out.push(Exported {
+                    name: m.path.name().to_string(),
+                    version: m.current_version,
+                    value,
+                });
+            }
+            Ok(out)
+        });
+        result.inspect_err(|e| {
+            let (p, v) = match &failed_at {
+                Some((p, v)) => (Some(p), Some(*v)),
+                None => (None, None),
+            };
+            self.log_failure(action, p, v, e)
+        })
+    }
+}

@@ -1,0 +1,187 @@
+//! Stage operations for rotation and revocation: pending versions, promotion, revocation,
+//! and the per-secret metadata/state that the rotation state machine keeps.
+
+use crate::error::{ErrorKind, Result, StoreError};
+use crate::model::{AuditEvent, Expected, MetaPatch, SecretMeta, Stage, VersionInfo};
+use crate::path::SecretPath;
+use crate::secrets::{apply_patch, check_expected, insert_sealed, load_live, with_stage};
+use crate::store::{write_tx, Store};
+use keyward_core::SecretBytes;
+
+impl Store {
+    /// Add `value` as the `pending` version of an existing secret (rotation step 1). The
+    /// current version is untouched. `expected` names the current version the rotation
+    /// started from. Fails with [`ErrorKind::Conflict`] when a pending version already
+    /// exists (resume with [`get_stage`](Store::get_stage)`(Pending)` or
+    /// [`discard_pending`](Store::discard_pending) it).
+    pub fn put_pending(
+        &mut self,
+        path: &SecretPath,
+        value: &SecretBytes,
+        expected: Expected,
+    ) -> Result<VersionInfo> {
+        let Store { backend, ctx } = self;
+        let result = write_tx(backend.as_mut(), |tx| {
+            let mut row = load_live(tx, path)?;
+            check_expected(path, row.meta.current_version, expected)?;
+            let versions = tx.versions(row.id)?;
+            if let Some(p) = with_stage(&versions, Stage::Pending) {
+                return Err(StoreError::new(
+                    ErrorKind::Conflict,
+                    format!("conflict: {path} already has pending version {}", p.info.version),
+                ));
+            }
+            let now = crate::clock::now();
+            let version = row.meta.latest_version + 1;
+            let info = insert_sealed(tx, ctx, &row, version, Stage::Pending, value, &now)?;
+            row.meta.latest_version = version;
+            row.meta.updated_at = now;
+            row.meta.revision += 1;
+            tx.update_secret(&row)?;
+            ctx.log(
+                tx,
+                AuditEvent {
+                    action: "write".into(),
+                    path: Some(path.to_string()),
+                    version: Some(version),
+                    outcome: "ok".into(),
+                    detail: Some("stage pending".into()),
+                    value_hmac: Some(ctx.hmac(path, value.expose())),
+                },
+            )?;
+            Ok(info)
+        });
+        result.inspect_err(|e| self.log_failure("write", Some(path), None, e))
+    }
+
+    /// Promote pending `version` to current (rotation's last step): current → previous,
+    /// previous → retired, `last_rotated` = now. `expected` names the current version.
+    pub fn promote(&mut self, path: &SecretPath, version: u64, expected: Expected) -> Result<()> {
+        self.restage(path, version, "promote", expected, |stage| match stage {
+            Stage::Pending => Ok(()),
+            other => Err(format!("is {other}, not pending")),
+        })
+    }
+
+    /// Mark `version` revoked (compromised): it is never served again. Revoking the current
+    /// version leaves the secret without a current version until a new one is written.
+    pub fn revoke(&mut self, path: &SecretPath, version: u64) -> Result<()> {
+        self.restage(path, version, "revoke", Expected::Any, |stage| match stage {
+            Stage::Revoked => Err("is already revoked".into()),
+            _ => Ok(()),
+        })
+    }
+
+    /// Abandon a pending version (it becomes retired).
+    pub fn discard_pending(&mut self, path: &SecretPath, version: u64) -> Result<()> {
+        self.restage(path, version, "discard", Expected::Any, |stage| match stage {
+            Stage::Pending => Ok(()),
+            other => Err(format!("is {other}, not pending")),
+        })
+    }
+
+    fn restage(
+        &mut self,
+        path: &SecretPath,
+        version: u64,
+        action: &str,
+        expected: Expected,
+        allowed: impl FnOnce(Stage) -> std::result::Result<(), String>,
+    ) -> Result<()> {
+        let Store { backend, ctx } = self;
+        let result = write_tx(backend.as_mut(), |tx| {
+            let mut row = load_live(tx, path)?;
+            check_expected(path, row.meta.current_version, expected)?;
+            let versions = tx.versions(row.id)?;
+            let target = versions
+                .iter()
+                .find(|v| v.info.version == version)
+                .ok_or_else(|| {
+                    StoreError::new(ErrorKind::NotFound, format!("{path} has no version {version}"))
+                })?;
+            allowed(target.info.stage).map_err(|why| {
+                StoreError::new(
+                    ErrorKind::Conflict,
+                    format!("cannot {action} {path} version {version}: it {why}"),
+                )
+            })?;
+            let now = crate::clock::now();
+            match action {
+                "promote" => {
+                    if let Some(prev) = with_stage(&versions, Stage::Previous) {
+                        tx.set_stage(row.id, prev.info.version, Stage::Retired)?;
+                    }
+                    if let Some(cur) = with_stage(&versions, Stage::Current) {
+                        tx.set_stage(row.id, cur.info.version, Stage::Previous)?;
+                    }
+                    tx.set_stage(row.id, version, Stage::Current)?;
+                    row.meta.current_version = version;
+                    row.meta.last_rotated = Some(now.clone());
+                }
+                "revoke" => {
+                    tx.set_stage(row.id, version, Stage::Revoked)?;
+                    if row.meta.current_version == version {
+                        row.meta.current_version = 0;
+                    }
+                }
+                _ => tx.set_stage(row.id, version, Stage::Retired)?,
+            }
+            row.meta.updated_at = now;
+            row.meta.revision += 1;
+            tx.update_secret(&row)?;
+            ctx.log(
+                tx,
+                AuditEvent {
+                    action: action.into(),
+                    path: Some(path.to_string()),
+                    version: Some(version),
+                    outcome: "ok".into(),
+                    ..Default::default()
+                },
+            )?;
+            Ok(())
+        });
+        result.inspect_err(|e| self.log_failure(action, Some(path), Some(version), e))
+    }
+
+    /// Change metadata or rotation state. With `expected_revision`, fails with
+    /// [`ErrorKind::Conflict`] unless the secret's [`SecretMeta::revision`] matches
+    /// (rotation uses this to advance its state machine safely). Returns the new metadata.
+    pub fn update_meta(
+        &mut self,
+        path: &SecretPath,
+        patch: &MetaPatch,
+        expected_revision: Option<u64>,
+    ) -> Result<SecretMeta> {
+        let Store { backend, ctx } = self;
+        let result = write_tx(backend.as_mut(), |tx| {
+            let mut row = load_live(tx, path)?;
+            if let Some(rev) = expected_revision.filter(|r| *r != row.meta.revision) {
+                return Err(StoreError::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "conflict: {path} is at revision {}, the update expected {rev}",
+                        row.meta.revision
+                    ),
+                ));
+            }
+            let changed = apply_patch(&mut row.meta, patch)?;
+            row.meta.updated_at = crate::clock::now();
+            row.meta.revision += 1;
+            tx.update_secret(&row)?;
+            ctx.log(
+                tx,
+                AuditEvent {
+                    action: "update_meta".into(),
+                    path: Some(path.to_string()),
+                    version: None,
+                    outcome: "ok".into(),
+                    detail: Some(changed.join(",")),
+                    value_hmac: None,
+                },
+            )?;
+            Ok(row.meta)
+        });
+        result.inspect_err(|e| self.log_failure("update_meta", Some(path), None, e))
+    }
+}

@@ -1,0 +1,285 @@
+//! [`Store`]: open/init with a master key, the transaction and audit plumbing, rekey.
+
+use crate::audit::{self, VerifyReport};
+use crate::backend::{Backend, Tx};
+use crate::crypto::{self, Key};
+use crate::error::{ErrorKind, Result, StoreError};
+use crate::model::{Actor, AuditEntry, AuditEvent, AuditFilter};
+use crate::path::SecretPath;
+
+const META_KCV: &str = "kcv";
+const META_AUDIT_KEY: &str = "audit_key";
+const META_STORE_ID: &str = "store_id";
+const META_FORMAT: &str = "format";
+const META_CREATED: &str = "created_at";
+
+/// Keys and identity used inside transactions.
+pub(crate) struct Ctx {
+    pub(crate) kek: Key,
+    pub(crate) audit_key: Key,
+    pub(crate) actor: Actor,
+}
+
+impl Ctx {
+    /// Append an audit event inside `tx`.
+    pub(crate) fn log(&self, tx: &mut dyn Tx, event: AuditEvent) -> Result<u64> {
+        audit::append(tx, &self.actor, &event)
+    }
+
+    /// The HMAC of a value for the audit log.
+    pub(crate) fn hmac(&self, path: &SecretPath, value: &[u8]) -> String {
+        crypto::value_hmac(&self.audit_key, path, value)
+    }
+}
+
+/// An open, unsealed store: a backend plus the master key (KEK) that matched its key check
+/// value. Every value read or write, deletion, restore, export, run, failed unseal and
+/// rekey appends an audit entry in the same transaction as the change.
+pub struct Store {
+    pub(crate) backend: Box<dyn Backend>,
+    pub(crate) ctx: Ctx,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend.name())
+            .field("location", &self.backend.location())
+            .field("actor", &self.ctx.actor)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Run `f` in a write transaction of `backend`, returning its value.
+pub(crate) fn write_tx<T>(
+    backend: &mut dyn Backend,
+    f: impl FnOnce(&mut dyn Tx) -> Result<T>,
+) -> Result<T> {
+    let mut f = Some(f);
+    let mut out = None;
+    backend.write(&mut |tx| {
+        let f = f.take().expect("transaction body runs once");
+        out = Some(f(tx)?);
+        Ok(())
+    })?;
+    Ok(out.expect("transaction body ran"))
+}
+
+/// Run `f` in a read transaction of `backend`, returning its value.
+pub(crate) fn read_tx<T>(
+    backend: &mut dyn Backend,
+    f: impl FnOnce(&mut dyn Tx) -> Result<T>,
+) -> Result<T> {
+    let mut f = Some(f);
+    let mut out = None;
+    backend.read(&mut |tx| {
+        let f = f.take().expect("transaction body runs once");
+        out = Some(f(tx)?);
+        Ok(())
+    })?;
+    Ok(out.expect("transaction body ran"))
+}
+
+fn wrong_key() -> StoreError {
+    StoreError::new(
+        ErrorKind::WrongKey,
+        "wrong master key: it does not match this store's key check value (nothing was changed)",
+    )
+}
+
+impl Store {
+    /// Initialize an empty store with `kek` (writes the key check value, a random audit
+    /// key wrapped by the KEK and a store id) and open it. Fails with
+    /// [`ErrorKind::AlreadyInitialized`] when the database already holds a store.
+    pub fn init(mut backend: Box<dyn Backend>, kek: Key) -> Result<Store> {
+        let audit_key = Key::random()?;
+        let actor = Actor::os_user();
+        let kcv = crypto::key_check_value(&kek)?;
+        let wrapped_audit = crypto::wrap_audit_key(&kek, &audit_key)?;
+        let mut id = [0u8; 16];
+        crypto::fill_random(&mut id)?;
+        let location = backend.location();
+        write_tx(backend.as_mut(), |tx| {
+            if tx.meta_get(META_KCV)?.is_some() {
+                return Err(StoreError::new(
+                    ErrorKind::AlreadyInitialized,
+                    format!("a store already exists at {location}"),
+                ));
+            }
+            tx.meta_put(META_KCV, &kcv)?;
+            tx.meta_put(META_AUDIT_KEY, &wrapped_audit)?;
+            tx.meta_put(META_STORE_ID, hex::encode(id).as_bytes())?;
+            tx.meta_put(META_FORMAT, b"1")?;
+            tx.meta_put(META_CREATED, crate::clock::now().as_bytes())?;
+            audit::append(
+                tx,
+                &actor,
+                &AuditEvent {
+                    action: "init".into(),
+                    outcome: "ok".into(),
+                    detail: Some(format!("backend {}", location_kind(&location))),
+                    ..Default::default()
+                },
+            )?;
+            Ok(())
+        })?;
+        Ok(Store {
+            backend,
+            ctx: Ctx {
+                kek,
+                audit_key,
+                actor,
+            },
+        })
+    }
+
+    /// Open an initialized store with `kek`. A KEK that does not match the key check value
+    /// is refused with [`ErrorKind::WrongKey`] before anything is written.
+    pub fn open(mut backend: Box<dyn Backend>, kek: Key) -> Result<Store> {
+        let location = backend.location();
+        let (kcv, wrapped_audit) = read_tx(backend.as_mut(), |tx| {
+            Ok((tx.meta_get(META_KCV)?, tx.meta_get(META_AUDIT_KEY)?))
+        })?;
+        let (Some(kcv), Some(wrapped_audit)) = (kcv, wrapped_audit) else {
+            return Err(StoreError::new(
+                ErrorKind::NotInitialized,
+                format!("{location} is not an initialized keyward store (run `keyward store init`)"),
+            ));
+        };
+        if !crypto::key_matches(&kek, &kcv) {
+            return Err(wrong_key());
+        }
+        let audit_key = crypto::unwrap_audit_key(&kek, &wrapped_audit)?;
+        Ok(Store {
+            backend,
+            ctx: Ctx {
+                kek,
+                audit_key,
+                actor: Actor::os_user(),
+            },
+        })
+    }
+
+    /// Act as `actor` from now on (server requests: a token name and remote address).
+    pub fn set_actor(&mut self, actor: Actor) {
+        self.ctx.actor = actor;
+    }
+
+    /// The current actor.
+    pub fn actor(&self) -> &Actor {
+        &self.ctx.actor
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// Where the store is (no password).
+    pub fn location(&self) -> String {
+        self.backend.location()
+    }
+
+    /// Mutable access to the backend (for callers that read the audit log directly).
+    pub fn backend_mut(&mut self) -> &mut dyn Backend {
+        self.backend.as_mut()
+    }
+
+    /// Move every data key and the audit key to `new_kek` in one transaction; the values'
+    /// ciphertexts are not touched. Returns the number of data keys re-wrapped. If any key
+    /// fails to unwrap, nothing changes.
+    pub fn rekey(&mut self, new_kek: Key) -> Result<usize> {
+        let Store { backend, ctx } = self;
+        let kcv = crypto::key_check_value(&new_kek)?;
+        let wrapped_audit = crypto::wrap_audit_key(&new_kek, &ctx.audit_key)?;
+        let result = write_tx(backend.as_mut(), |tx| {
+            let rows = tx.wrapped_keys()?;
+            for row in &rows {
+                let path: SecretPath = row.path.parse().map_err(|_| {
+                    StoreError::new(ErrorKind::Corrupt, format!("malformed path `{}` in the store", row.path))
+                })?;
+                let rewrapped =
+                    crypto::rewrap_dek(&ctx.kek, &new_kek, &path, row.version, &row.wrapped_key)?;
+                tx.set_wrapped_key(row.secret_id, row.version, &rewrapped)?;
+            }
+            tx.meta_put(META_KCV, &kcv)?;
+            tx.meta_put(META_AUDIT_KEY, &wrapped_audit)?;
+            ctx.log(
+                tx,
+                AuditEvent {
+                    action: "rekey".into(),
+                    outcome: "ok".into(),
+                    detail: Some(format!("{} data keys re-wrapped", rows.len())),
+                    ..Default::default()
+                },
+            )?;
+            Ok(rows.len())
+        });
+        match result {
+            Ok(n) => {
+                ctx.kek = new_kek;
+                Ok(n)
+            }
+            Err(e) => {
+                self.log_failure("rekey", None, None, &e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Append an audit entry (for other crates: rotation steps, server authentication).
+    /// Returns its sequence number.
+    pub fn audit(&mut self, event: AuditEvent) -> Result<u64> {
+        let Store { backend, ctx } = self;
+        write_tx(backend.as_mut(), |tx| ctx.log(tx, event))
+    }
+
+    /// HMAC-SHA256 of `value` at `path` under this store's audit key (hex): the only form
+    /// in which a value may appear in an audit entry.
+    pub fn value_hmac(&self, path: &SecretPath, value: &[u8]) -> String {
+        self.ctx.hmac(path, value)
+    }
+
+    /// Audit entries matching `filter`, oldest first.
+    pub fn audit_log(&mut self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        audit::entries(self.backend.as_mut(), filter)
+    }
+
+    /// Verify the audit hash chain.
+    pub fn verify_audit(&mut self) -> Result<VerifyReport> {
+        audit::verify(self.backend.as_mut())
+    }
+
+    /// Record a failed operation in its own transaction (the failed one rolled back).
+    /// Best effort: a failure to log is ignored so the original error reaches the caller.
+    pub(crate) fn log_failure(
+        &mut self,
+        action: &str,
+        path: Option<&SecretPath>,
+        version: Option<u64>,
+        err: &StoreError,
+    ) {
+        let action = if err.kind() == ErrorKind::Tampered {
+            "unseal_failed"
+        } else {
+            action
+        };
+        let event = AuditEvent {
+            action: action.to_string(),
+            path: path.map(|p| p.to_string()),
+            version,
+            outcome: err.kind().as_str().to_string(),
+            detail: Some(err.to_string()),
+            value_hmac: None,
+        };
+        let _ = self.audit(event);
+    }
+}
+
+fn location_kind(location: &str) -> &'static str {
+    if location.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
