@@ -1,5 +1,9 @@
 //! Fresh secret values from the operating system's CSPRNG, in the form each kind needs.
 
+mod fill;
+
+pub use fill::{fill, FillReport, TODO_MARKER};
+
 use crate::Error;
 use base64::Engine as _;
 use keyward_core::policy::{Generator, Kind};
