@@ -195,11 +195,10 @@ fn stripe_mode(ctx: &Context<'_>, var: &Var, out: &mut Vec<Finding>) {
         return;
     };
     let expected = ctx.env.stripe_mode(&ctx.env_name);
-    let wrong = match (expected, key) {
-        (StripeMode::Test, StripeKey::Live { .. }) => true,
-        (StripeMode::Live, StripeKey::Test { .. }) => true,
-        _ => false,
-    };
+    let wrong = matches!(
+        (expected, key),
+        (StripeMode::Test, StripeKey::Live { .. }) | (StripeMode::Live, StripeKey::Test { .. })
+    );
     if wrong {
         let expected = if expected == StripeMode::Live {
             "live"

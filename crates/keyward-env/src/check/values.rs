@@ -54,7 +54,7 @@ pub fn charset_bits(value: &str) -> f64 {
 pub fn key_bits(value: &str) -> f64 {
     let estimate = charset_bits(value);
     let v = value.trim_end_matches('=');
-    if v.len() >= 16 && v.len() % 2 == 0 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if v.len() >= 16 && v.len() & 1 == 0 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
         return (v.len() as f64 * 4.0).min(estimate);
     }
     let engines = [
