@@ -1,7 +1,7 @@
 //! The matching engine: one keyword pass, then regexes and validators in small windows.
 
 use crate::entropy::shannon;
-use crate::filter;
+use crate::filter::{self, FileContext};
 use crate::rules::{Rule, RuleSet};
 use crate::validate::{self, Candidate, Verdict};
 use keyward_core::{Finding, Location, SecretBytes};
@@ -46,12 +46,12 @@ impl Scanner {
     /// Scan one input. `path` is only used to label findings.
     pub fn scan(&self, path: &str, data: &[u8]) -> Vec<Finding> {
         let mut hits = Vec::new();
-        self.collect(data, 0, &mut hits);
+        self.collect(data, 0, FileContext::for_path(path), &mut hits);
         let hits = resolve_overlaps(&self.rules, hits);
         self.to_findings(path, data, hits)
     }
 
-    fn collect(&self, data: &[u8], depth: u8, hits: &mut Vec<Hit>) {
+    fn collect(&self, data: &[u8], depth: u8, ctx: FileContext, hits: &mut Vec<Hit>) {
         let rules = self.rules.rules();
         // Per rule: the end of the last window searched, so a line is searched once.
         let mut covered = vec![0usize; rules.len()];
@@ -63,7 +63,7 @@ impl Scanner {
                 }
                 let (ws, we) = window(data, m.start(), m.end(), rule.window);
                 covered[ri as usize] = we;
-                self.match_window(data, ws, we, ri, depth, hits);
+                self.match_window(data, (ws, we), ri, depth, ctx, hits);
             }
         }
     }
@@ -71,10 +71,10 @@ impl Scanner {
     fn match_window(
         &self,
         data: &[u8],
-        ws: usize,
-        we: usize,
+        (ws, we): (usize, usize),
         ri: u16,
         depth: u8,
+        ctx: FileContext,
         hits: &mut Vec<Hit>,
     ) {
         let rule = &self.rules.rules()[ri as usize];
@@ -104,7 +104,7 @@ impl Scanner {
                 .key_group
                 .and_then(|g| caps.get(g))
                 .map(|k| k.as_bytes());
-            if rule.filter_placeholders && filter::reject(value, key).is_some() {
+            if rule.filter_placeholders && filter::reject(value, key, ctx).is_some() {
                 continue;
             }
             if let Some(floor) = rule.spec.entropy {
@@ -156,7 +156,7 @@ impl Scanner {
         hits: &mut Vec<Hit>,
     ) -> bool {
         let mut inner = Vec::new();
-        self.collect(decoded, depth + 1, &mut inner);
+        self.collect(decoded, depth + 1, FileContext::default(), &mut inner);
         let before = hits.len();
         for h in resolve_overlaps(&self.rules, inner) {
             hits.push(Hit {

@@ -370,6 +370,10 @@ pub fn is_reference(value: &[u8]) -> bool {
 /// rather than a literal? Only meaningful for generic `name = value` rules.
 pub fn is_code_expression(value: &[u8]) -> bool {
     static CALL_OR_PATH: OnceLock<Regex> = OnceLock::new();
+    if memchr::memmem::find(value, b"::").is_some() || memchr::memmem::find(value, b"->").is_some()
+    {
+        return true;
+    }
     re(
         &CALL_OR_PATH,
         r"^(?:[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+|[A-Za-z_][A-Za-z0-9_.]*\(.*\)|[A-Za-z_][A-Za-z0-9_.]*\[.*\])$",
@@ -536,8 +540,45 @@ pub fn is_not_credential(value: &[u8]) -> bool {
         || starts(b"file://")
 }
 
-/// Run every filter; `key` is the variable name when the rule captures one.
-pub fn reject(value: &[u8], key: Option<&[u8]>) -> Option<Rejection> {
+/// What the file a value sits in says about how to judge it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileContext {
+    /// A dotenv file (`.env`, `.env.production`, `app.env`): values there are literals, so
+    /// a long all-letters value is still a credential.
+    pub dotenv: bool,
+}
+
+impl FileContext {
+    /// Derive the context from a path as walked.
+    pub fn for_path(path: &str) -> FileContext {
+        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        FileContext {
+            dotenv: name.starts_with(".env") || name.ends_with(".env"),
+        }
+    }
+}
+
+/// Values made only of letters joined by `_ - . : /` (`GetSecretValue`,
+/// `aws_secret_access_key`, `secretsmanager:TagResource`, `Incomplete`) are identifiers,
+/// type names or prose in code, not generated credentials.
+pub fn is_word_like(value: &[u8]) -> bool {
+    value.iter().any(|b| b.is_ascii_alphabetic())
+        && value
+            .iter()
+            .all(|&b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'))
+}
+
+/// Short lowercase hex strings (resource ids, truncated hashes) are not credentials.
+fn is_short_hex(value: &[u8]) -> bool {
+    value.len() < 20
+        && value
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+}
+
+/// Run every filter; `key` is the variable name when the rule captures one (generic
+/// `name = value` rules), in which case the stricter literal checks apply too.
+pub fn reject(value: &[u8], key: Option<&[u8]>, ctx: FileContext) -> Option<Rejection> {
     if let Some(k) = key {
         if is_non_secret_key(k) {
             return Some(Rejection::KeyName);
@@ -545,11 +586,13 @@ pub fn reject(value: &[u8], key: Option<&[u8]>) -> Option<Rejection> {
     }
     if is_reference(value) || key.is_some() && is_code_expression(value) {
         Some(Rejection::Reference)
-    } else if is_hash_like(value) {
+    } else if is_hash_like(value) || key.is_some() && is_short_hex(value) {
         Some(Rejection::HashLike)
     } else if is_placeholder(value) {
         Some(Rejection::Placeholder)
-    } else if key.is_some() && is_not_credential(value) {
+    } else if key.is_some()
+        && (is_not_credential(value) || is_word_like(value) && !(ctx.dotenv && value.len() >= 12))
+    {
         Some(Rejection::NotCredential)
     } else {
         None
@@ -650,6 +693,23 @@ mod tests {
         assert!(is_non_secret_key(b"existingSecret"));
         assert!(is_non_secret_key(b"AUTH_PASSWORD_VALIDATORS"));
         assert!(is_non_secret_key(b"password_min_length"));
+    }
+
+    #[test]
+    fn identifiers_are_not_credentials_except_long_words_in_dotenv() {
+        let code = FileContext::for_path("src/app.py");
+        let env = FileContext::for_path("deploy/.env.production");
+        assert!(env.dotenv && !code.dotenv);
+        let key = Some(&b"PASSWORD"[..]);
+        assert!(reject(b"GetSecretValue", key, code).is_some());
+        assert!(reject(b"aws_secret_access_key", key, code).is_some());
+        assert!(reject(b"AsmToken::EndOfStatement", key, code).is_some());
+        assert!(reject(b"48205d4ffd7feba3", key, code).is_some());
+        assert!(reject(b"CorrectHorseBatteryStaple", key, env).is_none());
+        assert!(reject(b"CorrectHorseBatteryStaple", key, code).is_some());
+        assert!(reject(b"Xk9#mP2vL5nQ8wR", key, code).is_none());
+        // Specific rules (no key) are not subject to the word test.
+        assert!(reject(b"GetSecretValue", None, code).is_none());
     }
 
     #[test]
