@@ -21,6 +21,11 @@ pub enum Command {
     /// List or check the detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Write a commented keyward.toml (variables taken from .env.example when present).
+    Init(InitArgs),
+    /// Check environment files against the policy, or generate one.
+    #[command(subcommand)]
+    Env(EnvCommand),
 }
 
 /// Output options shared by reporting commands.
@@ -87,4 +92,72 @@ pub enum RulesCommand {
         #[arg(long, short = 'c', value_name = "FILE")]
         config: Option<PathBuf>,
     },
+}
+
+/// `keyward init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the policy.
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "keyward.toml")]
+    pub output: PathBuf,
+    /// Example file to declare variables from (default: .env.example when present).
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `keyward env …`.
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Check dotenv files and/or the process environment against keyward.toml.
+    Check(EnvCheckArgs),
+    /// Write a dotenv file from an example, with fresh values for every secret.
+    Generate(EnvGenerateArgs),
+}
+
+/// `keyward env check`.
+#[derive(Debug, Args)]
+pub struct EnvCheckArgs {
+    /// Dotenv files (default: the environment's `files`, normally .env, plus any
+    /// .env.example / .env.sample / .env.template present).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The environment to check against.
+    #[arg(long, short = 'e', value_name = "NAME", default_value = "development")]
+    pub env: String,
+    /// Check the variables keyward.toml declares in this process's environment (files
+    /// are then only read when given).
+    #[arg(long)]
+    pub process: bool,
+    /// Skip the git checks (tracked / not ignored).
+    #[arg(long)]
+    pub no_git: bool,
+    /// Policy file (default: ./keyward.toml when present).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `keyward env generate`.
+#[derive(Debug, Args)]
+pub struct EnvGenerateArgs {
+    /// The example to start from.
+    #[arg(long, value_name = "FILE", default_value = ".env.example")]
+    pub from: PathBuf,
+    /// The file to write (mode 0600).
+    #[arg(long, value_name = "FILE", default_value = ".env")]
+    pub out: PathBuf,
+    /// The environment the values are for (decides Stripe key hints and required variables).
+    #[arg(long, short = 'e', value_name = "NAME", default_value = "development")]
+    pub env: String,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Policy file (default: ./keyward.toml when present).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }

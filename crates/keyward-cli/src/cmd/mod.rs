@@ -1,5 +1,7 @@
 //! Command implementations; each returns the process exit code.
 
+mod env;
+mod init;
 mod rules;
 mod scan;
 
@@ -17,5 +19,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(cmd) => rules::run(cmd),
+        Command::Init(args) => init::run(args),
+        Command::Env(cmd) => env::run(cmd),
     }
 }

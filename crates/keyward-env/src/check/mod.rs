@@ -40,8 +40,8 @@ pub struct Context<'a> {
     pub env_name: String,
     /// Its settings (declared, or defaults).
     pub env: EnvironmentSpec,
-    /// The scanner used on example files.
-    pub scanner: &'a Scanner,
+    /// The scanner used on example files; without one, example files are not scanned.
+    pub scanner: Option<&'a Scanner>,
     /// Check whether files are tracked by git or ignored.
     pub git: bool,
 }
@@ -49,7 +49,11 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// Settings for environment `env_name`. Fails when the policy declares environments
     /// and `env_name` is not one of them.
-    pub fn new(policy: &'a Policy, env_name: &str, scanner: &'a Scanner) -> Result<Self, String> {
+    pub fn new(
+        policy: &'a Policy,
+        env_name: &str,
+        scanner: Option<&'a Scanner>,
+    ) -> Result<Self, String> {
         let env = match policy.environments.get(env_name) {
             Some(e) => e.clone(),
             None if policy.environments.is_empty() => EnvironmentSpec::default(),
@@ -216,6 +220,11 @@ pub(crate) fn about_value(
     if var.value.is_empty() {
         f.redacted = String::new();
     }
+    // Keyed by name and value, so one placeholder in two variables is two findings.
+    let mut subject = var.key.clone().into_bytes();
+    subject.push(0);
+    subject.extend_from_slice(var.value.as_bytes());
+    f.fingerprint = Fingerprint::of(rule, &subject);
     f.notes.extend(note);
     f
 }
