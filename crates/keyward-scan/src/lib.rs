@@ -11,6 +11,7 @@ pub mod engine;
 pub mod entropy;
 pub mod error;
 pub mod filter;
+pub mod post;
 pub mod rules;
 pub mod source;
 pub mod validate;

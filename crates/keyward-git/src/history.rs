@@ -1,0 +1,128 @@
+//! `keyward scan --git`: every unique blob of the selected history, scanned once, each
+//! finding labelled with the commit that introduced it.
+
+use crate::commits::{self, Selection};
+use crate::error::GitError;
+use crate::{read, repo, trees};
+use gix::objs::Find;
+use keyward_core::{Finding, GitOrigin};
+use keyward_scan::{ScanStats, Scanner};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Options for a history scan.
+#[derive(Clone, Debug)]
+pub struct HistoryOptions {
+    /// Which commits.
+    pub selection: Selection,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Blobs larger than this are skipped and counted.
+    pub max_file_size: u64,
+}
+
+/// What a history scan produced besides the counters in [`ScanStats`].
+#[derive(Debug, Default)]
+pub struct HistoryScan {
+    /// Findings, each with `location.git` set to its introducing commit.
+    pub findings: Vec<Finding>,
+    /// Facts for the report summary (shallow clone, commit and blob counts).
+    pub notes: Vec<String>,
+    /// Problems that did not stop the scan (unreadable trees, missing commits).
+    pub warnings: Vec<String>,
+    /// Commits selected.
+    pub commits: usize,
+    /// Unique blobs introduced by those commits.
+    pub blobs: usize,
+}
+
+/// Scan the history of the repository containing `path`.
+pub fn scan_history(
+    path: &Path,
+    scanner: &Scanner,
+    opts: &HistoryOptions,
+    stats: &ScanStats,
+) -> Result<HistoryScan, GitError> {
+    let repo = repo::open(path)?;
+    let set = commits::select(&repo, &opts.selection)?;
+    let mut index = trees::index_blobs(&repo, &set)?;
+    let mut out = HistoryScan {
+        commits: set.commits.len(),
+        blobs: index.blobs.len(),
+        ..HistoryScan::default()
+    };
+    if repo::is_shallow(&repo) {
+        out.notes.push(
+            "shallow clone: only the history present locally was scanned \
+             (run `git fetch --unshallow` for all of it)"
+                .into(),
+        );
+    } else if set.missing > 0 {
+        out.warnings.push(format!(
+            "{} commit(s) referenced by the history are missing from the object database",
+            set.missing
+        ));
+    }
+    for (id, p) in &index.unreadable {
+        out.warnings.push(format!(
+            "tree {} at `{}` could not be read; its files were not scanned",
+            id.to_hex_with_len(12),
+            if p.is_empty() { "/" } else { p }
+        ));
+    }
+    out.notes.push(format!(
+        "git history: {} commit(s), {} unique blob(s)",
+        set.commits.len(),
+        index.blobs.len()
+    ));
+    let sizes = read::sort_by_location(&repo, &mut index.blobs);
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let found = read::scan_blobs(
+        &repo,
+        scanner,
+        &index.blobs,
+        &sizes,
+        &index.paths,
+        opts.max_file_size,
+        threads,
+        stats,
+    );
+    let mut origins: HashMap<u32, GitOrigin> = HashMap::new();
+    for (bi, mut f) in found {
+        let ci = index.blobs[bi].commit;
+        let origin = origins
+            .entry(ci)
+            .or_insert_with(|| origin_of(&repo, &set.commits[ci as usize].id));
+        f.location.git = Some(origin.clone());
+        out.findings.push(f);
+    }
+    Ok(out)
+}
+
+/// Author, date and summary of a commit (placeholders when it cannot be read).
+pub(crate) fn origin_of(repo: &gix::Repository, id: &gix::ObjectId) -> GitOrigin {
+    let mut buf = Vec::new();
+    let mut origin = GitOrigin {
+        commit: id.to_string(),
+        author: String::new(),
+        date: String::new(),
+        summary: String::new(),
+    };
+    let Ok(Some(data)) = repo.objects.try_find(id, &mut buf) else {
+        return origin;
+    };
+    let Ok(c) = gix::objs::CommitRef::from_bytes(data.data, repo.object_hash()) else {
+        return origin;
+    };
+    if let Ok(a) = c.author() {
+        origin.author = format!("{} <{}>", a.name, a.email);
+    }
+    if let Ok(t) = c.committer().and_then(|s| s.time()) {
+        origin.date = t.format_or_unix(gix::date::time::format::ISO8601_STRICT);
+    }
+    origin.summary = String::from_utf8_lossy(c.message_summary().as_ref()).into_owned();
+    origin
+}
