@@ -229,9 +229,17 @@ fn allowed_inline(data: &[u8], at: usize) -> bool {
 /// Where matches of different rules overlap, keep the most specific one (highest
 /// confidence, then severity, then the longer match).
 fn resolve_overlaps(rules: &RuleSet, mut hits: Vec<Hit>) -> Vec<Hit> {
+    // Ties fall to the rule without a variable-name group (provider rules before generic
+    // ones), then to file order, so the winner never depends on keyword positions.
     let rank = |h: &Hit| {
         let r: &Rule = &rules.rules()[h.rule as usize];
-        (r.confidence, r.severity, h.end - h.start)
+        (
+            r.confidence,
+            r.severity,
+            h.end - h.start,
+            r.key_group.is_none(),
+            std::cmp::Reverse(h.rule),
+        )
     };
     hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
     let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());

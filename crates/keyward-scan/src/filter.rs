@@ -22,303 +22,24 @@ pub enum Rejection {
     NotCredential,
 }
 
-/// Exact values (case-insensitive) that are placeholders or well-known defaults.
-const PLACEHOLDER_WORDS: &[&str] = &[
-    "password",
-    "passwd",
-    "pass",
-    "secret",
-    "token",
-    "apikey",
-    "api_key",
-    "key",
-    "null",
-    "none",
-    "nil",
-    "true",
-    "false",
-    "undefined",
-    "string",
-    "str",
-    "empty",
-    "redacted",
-    "hidden",
-    "masked",
-    "test",
-    "testing",
-    "admin",
-    "root",
-    "postgres",
-    "mysql",
-    "redis",
-    "minio",
-    "minioadmin",
-    "guest",
-    "user",
-    "username",
-    "dev",
-    "development",
-    "default",
-    "letmein",
-    "qwerty",
-    "foobar",
-    "foo",
-    "bar",
-    "baz",
-    "value",
-    "required",
-    "optional",
-    "secretkey",
-    "secret_key",
-    "mysecret",
-    "mypassword",
-    "yourpassword",
-    "password123",
-    "secret123",
-    "admin123",
-    "abc123",
-    "hunter2",
-    "p@ssw0rd",
-    "passw0rd",
-    "example",
-    "sample",
-    "demo",
-    "unset",
-    "notset",
-    "n/a",
-    "na",
-    "tbd",
-    "set-me",
-    "setme",
-    "overwrite",
-    "override",
-    "generate",
-    "generated",
-    "random",
-    "auto",
-    "self",
-    "this",
-    "bearer",
-    "basic",
-    "secure_password",
-    "strong_password",
-];
+/// The word lists of `rules/filter-words.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Words {
+    placeholder_words: Vec<String>,
+    placeholder_parts: Vec<String>,
+    documented_examples: Vec<String>,
+    non_secret_key_words: Vec<String>,
+    non_secret_anywhere: Vec<String>,
+}
 
-/// Substrings (lowercase) that mark a placeholder wherever they appear.
-const PLACEHOLDER_PARTS: &[&str] = &[
-    "changeme",
-    "change_me",
-    "change-me",
-    "change_this",
-    "change-this",
-    "changethis",
-    "replace_me",
-    "replaceme",
-    "replace-me",
-    "replace_with",
-    "replace-with",
-    "your_",
-    "your-",
-    "yourkey",
-    "yoursecret",
-    "yourtoken",
-    "xxxx",
-    "****",
-    "...",
-    "…",
-    "example",
-    "dummy",
-    "todo",
-    "fixme",
-    "placeholder",
-    "redacted",
-    "insert_",
-    "insert-",
-    "enter_",
-    "enter-",
-    "put_your",
-    "_here",
-    "-here",
-    "<",
-    ">",
-    "sample",
-    "notreal",
-    "not_real",
-    "not-real",
-    "fake_",
-    "fake-",
-    "xxx-",
-    "-xxx",
-    "_xxx",
-    "0000000000",
-    "1234567890",
-    "abcdefgh",
-    "lorem",
-    "ipsum",
-    "secret_goes",
-    "goes_here",
-    "goes-here",
-    "supersecret",
-    "super_secret",
-    "super-secret",
-    "dontusethis",
-    "do_not_use",
-    "not-a-secret",
-    "not_a_secret",
-    "notasecret",
-    "s3cr3t",
-    "secure_password",
-    "secure-password",
-    "securepassword",
-    "strong_password",
-    "strong-password",
-    "strongpassword",
-];
-
-/// Keys published in vendors' documentation and tutorials (exact substrings).
-const DOCUMENTED_EXAMPLES: &[&str] = &[
-    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", // jwt.io
-    "4eC39HqLyjWDarjtT1zdp7dc",                    // Stripe API reference
-    "BHQ3OqzMjvfaKJAjfMnzuZ2V",                    // Stripe docs
-    "wJalrXUtnFEMI/K7MDENG",                       // AWS docs
-    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",    // AWS docs
-    "AKIAI44QH8DHBEXAMPLE",                        // AWS docs
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==", // Azurite
-    "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy", // Slack docs
-];
-
-/// Words in a variable name that say the value is not itself a secret.
-const NON_SECRET_KEY_WORDS: &[&str] = &[
-    "url",
-    "uri",
-    "path",
-    "file",
-    "dir",
-    "name",
-    "type",
-    "length",
-    "len",
-    "min",
-    "max",
-    "field",
-    "label",
-    "placeholder",
-    "prompt",
-    "hint",
-    "regex",
-    "pattern",
-    "format",
-    "policy",
-    "header",
-    "expiry",
-    "expires",
-    "expiration",
-    "ttl",
-    "timeout",
-    "rotation",
-    "count",
-    "enabled",
-    "required",
-    "reset",
-    "input",
-    "validation",
-    "strength",
-    "hash",
-    "hashed",
-    "digest",
-    "sha",
-    "md5",
-    "prefix",
-    "version",
-    "endpoint",
-    "class",
-    "module",
-    "mount",
-    "ref",
-    "arn",
-    "location",
-    "template",
-    "description",
-    "desc",
-    "id",
-    "ids",
-    "env",
-    "var",
-    "variable",
-    "param",
-    "parameter",
-    "lifetime",
-    "age",
-    "size",
-    "algorithm",
-    "alg",
-    "method",
-    "mode",
-    "scope",
-    "scopes",
-    "audience",
-    "issuer",
-    "kind",
-    "selector",
-    "secretref",
-    "from",
-    "limit",
-    "changed",
-    "updated",
-    "created",
-    "at",
-    "date",
-    "time",
-    "interval",
-    "charset",
-    "encoding",
-    "question",
-    "confirm",
-    "confirmation",
-    "generator",
-    "error",
-    "errors",
-    "message",
-    "msg",
-    "text",
-    "title",
-    "link",
-    "page",
-    "route",
-    "view",
-    "handler",
-    "callback",
-    "usage",
-    "used",
-    "username",
-    "host",
-    "port",
-    "schema",
-    "table",
-    "column",
-    "index",
-    "flag",
-    "flags",
-    "bool",
-    "option",
-    "options",
-    "lookup",
-    "query",
-    "mask",
-    "masked",
-    "visible",
-    "show",
-    "hide",
-    "hidden",
-    "toggle",
-    "icon",
-    "button",
-    "form",
-    "modal",
-    "public",
-    "pub",
-    "publishable",
-];
+fn word_lists() -> &'static Words {
+    static WORDS: OnceLock<Words> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        toml::from_str(include_str!("../rules/filter-words.toml"))
+            .expect("rules/filter-words.toml is valid (checked by tests)")
+    })
+}
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("static regex"))
@@ -386,13 +107,18 @@ pub fn is_placeholder(value: &[u8]) -> bool {
     let lower = value.to_ascii_lowercase();
     let text = String::from_utf8_lossy(&lower);
     let trimmed = text.trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace());
-    if trimmed.is_empty() || PLACEHOLDER_WORDS.contains(&trimmed) {
+    if trimmed.is_empty() || word_lists().placeholder_words.iter().any(|w| w == trimmed) {
         return true;
     }
-    if PLACEHOLDER_PARTS.iter().any(|p| trimmed.contains(p)) {
+    if word_lists()
+        .placeholder_parts
+        .iter()
+        .any(|p| trimmed.contains(p.as_str()))
+    {
         return true;
     }
-    if DOCUMENTED_EXAMPLES
+    if word_lists()
+        .documented_examples
         .iter()
         .any(|e| memchr::memmem::find(value, e.as_bytes()).is_some())
     {
@@ -432,35 +158,6 @@ pub fn is_hash_like(value: &[u8]) -> bool {
     .is_match(value)
 }
 
-/// Words that mark a non-secret wherever they stand in a variable name
-/// (`password_hash`, `publishable_key`, `existingSecret`, `PASSWORD_VALIDATORS`).
-const NON_SECRET_ANYWHERE: &[&str] = &[
-    "hash",
-    "hashed",
-    "hasher",
-    "hashers",
-    "digest",
-    "public",
-    "pub",
-    "publishable",
-    "existing",
-    "placeholder",
-    "prompt",
-    "hint",
-    "label",
-    "field",
-    "regex",
-    "pattern",
-    "validator",
-    "validators",
-    "validation",
-    "reset",
-    "confirm",
-    "confirmation",
-    "strength",
-    "policy",
-];
-
 /// True for the words that name the secret itself (`password`, `secret`, `token`, …).
 fn is_secret_word(w: &str) -> bool {
     [
@@ -484,7 +181,7 @@ pub fn is_non_secret_key(key: &[u8]) -> bool {
     let words = split_words(key);
     if words
         .iter()
-        .any(|w| NON_SECRET_ANYWHERE.contains(&w.as_str()))
+        .any(|w| word_lists().non_secret_anywhere.contains(w))
     {
         return true;
     }
@@ -494,7 +191,7 @@ pub fn is_non_secret_key(key: &[u8]) -> bool {
         None => &words[..],
     };
     tail.iter()
-        .any(|w| NON_SECRET_KEY_WORDS.contains(&w.as_str()))
+        .any(|w| word_lists().non_secret_key_words.contains(w))
 }
 
 /// Split `DB_PASSWORD`, `dbPassword`, `db-password.file` into lowercase words.

@@ -49,7 +49,9 @@ pub fn apply_allowlist(
         }
         if let Some(exp) = &e.expires {
             let day = parse_day(exp).ok_or_else(|| {
-                invalid(format!("entry {n}: expires `{exp}` is not a date (YYYY-MM-DD)"))
+                invalid(format!(
+                    "entry {n}: expires `{exp}` is not a date (YYYY-MM-DD)"
+                ))
             })?;
             if day < today {
                 let what = e
@@ -95,7 +97,11 @@ fn matches(c: &Compiled<'_>, f: &Finding) -> bool {
     }
     match &c.glob {
         Some(g) => {
-            let p = f.location.path.strip_prefix("./").unwrap_or(&f.location.path);
+            let p = f
+                .location
+                .path
+                .strip_prefix("./")
+                .unwrap_or(&f.location.path);
             g.is_match(p)
         }
         None => true,

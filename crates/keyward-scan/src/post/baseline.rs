@@ -103,7 +103,11 @@ impl Baseline {
 
     /// Drop findings whose fingerprint is in the baseline; report entries matching nothing.
     pub fn apply(&self, findings: &mut Vec<Finding>) -> BaselineOutcome {
-        let known: HashSet<&str> = self.entries.iter().map(|e| e.fingerprint.as_str()).collect();
+        let known: HashSet<&str> = self
+            .entries
+            .iter()
+            .map(|e| e.fingerprint.as_str())
+            .collect();
         let present: HashSet<String> = findings
             .iter()
             .map(|f| f.fingerprint.as_str().to_string())

@@ -78,7 +78,10 @@ pub fn check_jwts(findings: &mut [Finding]) {
                 let k = &findings[c];
                 let mut at = format!("{}:{}", k.location.path, k.location.line);
                 if let Some(g) = &k.location.git {
-                    at.push_str(&format!(" (commit {})", &g.commit[..g.commit.len().min(12)]));
+                    at.push_str(&format!(
+                        " (commit {})",
+                        &g.commit[..g.commit.len().min(12)]
+                    ));
                 }
                 notes.push(format!(
                     "verified: the {alg} signature verifies with the secret found at {at} ({}); the signing key leaked, rotate it",
@@ -196,7 +199,14 @@ fn shown(v: &Value) -> String {
     let s: String = s.chars().filter(|c| !c.is_control()).collect();
     if s.chars().count() > MAX_SHOWN {
         let head: String = s.chars().take(MAX_SHOWN - 10).collect();
-        let tail: String = s.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = s
+            .chars()
+            .rev()
+            .take(6)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         format!("{head}…{tail}")
     } else {
         s
@@ -252,17 +262,28 @@ mod tests {
         assert!(fs[0].verified);
         assert_eq!(fs[0].severity, Severity::Critical);
         let notes = fs[0].notes.join("\n");
-        assert!(notes.contains("alg=HS256 kid=k1 iss=https://auth.example sub=user-42 exp=2100-01-01"), "{notes}");
+        assert!(
+            notes.contains("alg=HS256 kid=k1 iss=https://auth.example sub=user-42 exp=2100-01-01"),
+            "{notes}"
+        );
         assert!(notes.contains(".env:3"), "{notes}");
         assert!(!notes.contains("Qx7vL2"), "secret value leaked into a note");
     }
 
     #[test]
     fn verifies_against_weak_secrets_and_not_otherwise() {
-        let mut fs = vec![finding("jwt", "a", forge(b"your-256-bit-secret").as_bytes())];
+        let mut fs = vec![finding(
+            "jwt",
+            "a",
+            forge(b"your-256-bit-secret").as_bytes(),
+        )];
         check_jwts(&mut fs);
         assert!(fs[0].verified);
-        let mut fs = vec![finding("jwt", "a", forge(b"N0t-a-kn0wn-k3y-at-all-9f8e7d").as_bytes())];
+        let mut fs = vec![finding(
+            "jwt",
+            "a",
+            forge(b"N0t-a-kn0wn-k3y-at-all-9f8e7d").as_bytes(),
+        )];
         check_jwts(&mut fs);
         assert!(!fs[0].verified);
         assert!(fs[0].notes[0].starts_with("JWT alg=HS256"));
