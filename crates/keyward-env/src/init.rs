@@ -1,6 +1,6 @@
 //! `keyward init`: a commented `keyward.toml`, with the variables of an example file.
 
-use crate::dotenv::Dotenv;
+use crate::dotenv::{Dotenv, Item};
 use keyward_core::policy::env::DEFAULT_FRONTEND_PREFIXES;
 use keyward_core::policy::Kind;
 use std::fmt::Write as _;
@@ -55,7 +55,17 @@ pub fn render(example: Option<(&str, &Dotenv)>) -> String {
         Some((path, doc)) => {
             let _ = writeln!(out, "# Declared from {path}.");
             let mut seen = Vec::new();
-            for e in doc.entries() {
+            let mut comment = String::new();
+            for item in &doc.items {
+                let e = match item {
+                    Item::Raw(text) => {
+                        comment = text.trim_start().trim_start_matches('#').to_lowercase();
+                        continue;
+                    }
+                    Item::Entry(e) => e,
+                };
+                let about = format!("{comment} {}", e.comment.as_deref().unwrap_or(""));
+                comment.clear();
                 if seen.contains(&e.key) {
                     continue;
                 }
@@ -63,9 +73,10 @@ pub fn render(example: Option<(&str, &Dotenv)>) -> String {
                 let kind = Kind::infer(&e.key);
                 let _ = writeln!(
                     out,
-                    "\n[variables.{}]\nkind = \"{kind}\"  # {}\nrequired = true",
+                    "\n[variables.{}]\nkind = \"{kind}\"  # {}\n{}",
                     e.key,
-                    kind_summary(kind)
+                    kind_summary(kind),
+                    requirement(&about.to_lowercase())
                 );
             }
         }
@@ -81,6 +92,18 @@ pub fn render(example: Option<(&str, &Dotenv)>) -> String {
         ),
     }
     out
+}
+
+/// `required = true`, unless the example's comment on the variable says it is optional
+/// ("optional, use for production" becomes `required_in = ["production"]`).
+fn requirement(comment: &str) -> &'static str {
+    if !comment.contains("optional") {
+        "required = true"
+    } else if comment.contains("production") {
+        "required_in = [\"production\"]  # optional elsewhere, per the example's comment"
+    } else {
+        "required = false  # optional, per the example's comment"
+    }
 }
 
 /// One line about a kind's defaults, for comments.
@@ -114,10 +137,18 @@ mod tests {
 
     #[test]
     fn output_parses_as_a_policy() {
-        let doc = crate::dotenv::parse("JWT_SECRET=x\nPOSTGRES_USER=u\nJWT_SECRET=y\n").unwrap();
+        let doc = crate::dotenv::parse(
+            "JWT_SECRET=x\nPOSTGRES_USER=u\nJWT_SECRET=y\n# optional, use for production\nREDIS_PASSWORD=\n",
+        )
+        .unwrap();
         let text = render(Some((".env.example", &doc)));
         let p = Policy::parse(&text, Path::new("keyward.toml")).unwrap();
-        assert_eq!(p.variables.len(), 2);
+        assert_eq!(p.variables.len(), 3);
+        assert!(!p.variables["REDIS_PASSWORD"].required);
+        assert_eq!(
+            p.variables["REDIS_PASSWORD"].required_in,
+            vec!["production"]
+        );
         assert_eq!(p.variables["JWT_SECRET"].kind, Some(Kind::JwtSecret));
         assert!(p.variables["POSTGRES_USER"].required);
         assert_eq!(p.environments.len(), 3);

@@ -23,7 +23,9 @@ fn run_check(args: EnvCheckArgs) -> Result<u8> {
     let started = Instant::now();
     let (policy, _) = Policy::discover(args.config.as_deref())?;
     let out = Output::new(&args.out, policy.scan.fail_on.as_deref())?;
-    let env = check::Context::new(&policy, &args.env, None).map_err(anyhow::Error::msg)?.env;
+    let env = check::Context::new(&policy, &args.env, None)
+        .map_err(anyhow::Error::msg)?
+        .env;
     let mut files = args.files.clone();
     if files.is_empty() && !args.process {
         for f in env.files() {

@@ -15,12 +15,10 @@ pub fn run(args: InitArgs) -> Result<u8> {
             args.output.display()
         );
     }
-    let from = args.from.clone().or_else(|| {
-        EXAMPLES
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_file())
-    });
+    let from = args
+        .from
+        .clone()
+        .or_else(|| EXAMPLES.iter().map(PathBuf::from).find(|p| p.is_file()));
     let example = match &from {
         Some(path) => Some((path.display().to_string(), keyward_env::fs::load(path)?)),
         None => None,
