@@ -3,6 +3,11 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod store;
+pub use store::{
+    AuditCommand, ExportArgs, ImportArgs, RunArgs, SecretCommand, StoreCommand, StoreOpts,
+};
+
 /// keyward makes a team's security policy true: it finds secrets, checks environments,
 /// stores and rotates secrets, and keeps a tamper-evident audit log.
 #[derive(Debug, Parser)]
@@ -26,6 +31,22 @@ pub enum Command {
     /// Check environment files against the policy, or generate one.
     #[command(subcommand)]
     Env(EnvCommand),
+    /// Create the encrypted secret store, or move it to a new master key.
+    #[command(subcommand)]
+    Store(StoreCommand),
+    /// Write, read, list and delete secrets in the store.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Import a dotenv file into an environment of the store.
+    Import(ImportArgs),
+    /// Export an environment's current secrets as dotenv, JSON, a Kubernetes Secret or a
+    /// docker env-file.
+    Export(ExportArgs),
+    /// Run a command with an environment's secrets added to its environment.
+    Run(RunArgs),
+    /// Show or verify the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 /// Output options shared by reporting commands.

@@ -153,11 +153,13 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// The OS user running this process (`$USER`, `$LOGNAME`, `$USERNAME`, else `unknown`).
+    /// The OS user running this process (`$USER`, `$LOGNAME`, `$USERNAME`, else the name of
+    /// the process's uid in `/etc/passwd`, else `uid:N`).
     pub fn os_user() -> Actor {
         let name = ["USER", "LOGNAME", "USERNAME"]
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+            .or_else(uid_name)
             .unwrap_or_else(|| "unknown".to_string());
         Actor { name, remote: None }
     }
@@ -169,6 +171,25 @@ impl Actor {
             remote,
         }
     }
+}
+
+/// The login name of this process's user from `/etc/passwd`, else `uid:N` (Unix).
+#[cfg(unix)]
+fn uid_name() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    });
+    Some(name.unwrap_or_else(|| format!("uid:{uid}")))
+}
+
+#[cfg(not(unix))]
+fn uid_name() -> Option<String> {
+    None
 }
 
 /// One entry of the audit log, as stored.

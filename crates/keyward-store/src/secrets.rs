@@ -382,7 +382,17 @@ impl Store {
     /// Decrypt the current version of every live secret in `env`, sorted by name, logging
     /// one audit entry per secret with `action` (`export`, `run`) and `detail` (e.g. the
     /// format or the command name; never a value).
-    pub fn export_env(&mut self, env: &str, action: &str, detail: &str) -> Result<Vec<Exported>> {
+    ///
+    /// `check` runs on each value inside the transaction; when it refuses one (e.g. a
+    /// newline a docker env-file cannot carry) the whole export is rolled back, logged as
+    /// failed, and fails with [`ErrorKind::InvalidInput`] carrying its message.
+    pub fn export_env(
+        &mut self,
+        env: &str,
+        action: &str,
+        detail: &str,
+        check: &dyn Fn(&Exported) -> std::result::Result<(), String>,
+    ) -> Result<Vec<Exported>> {
         crate::path::validate_env(env)?;
         let Store { backend, ctx } = self;
         let mut failed_at: Option<(SecretPath, u64)> = None;
@@ -409,11 +419,13 @@ impl Store {
                         value_hmac: Some(ctx.hmac(&m.path, value.expose())),
                     },
                 )?;
-                out.push(Exported {
+                let exported = Exported {
                     name: m.path.name().to_string(),
                     version: m.current_version,
                     value,
-                });
+                };
+                check(&exported).map_err(|msg| StoreError::new(ErrorKind::InvalidInput, msg))?;
+                out.push(exported);
             }
             Ok(out)
         });

@@ -202,8 +202,19 @@ fn soft_delete_and_restore() {
         assert!(store.meta(&path).unwrap().deleted_at.is_some());
         assert_eq!(store.set(&path, &v(b"x"), Expected::Any, &MetaPatch::default()).unwrap_err().kind(), ErrorKind::Deleted);
         assert_eq!(store.delete(&path, Expected::Any).unwrap_err().kind(), ErrorKind::Deleted);
-        let names: Vec<String> = store.export_env("dev", "export", "test").unwrap().into_iter().map(|e| e.name).collect();
+        let names: Vec<String> = store.export_env("dev", "export", "test", &|_| Ok(())).unwrap().into_iter().map(|e| e.name).collect();
         assert_eq!(names, ["OTHER"]);
+        let refused = store.export_env("dev", "export", "docker", &|e| Err(format!("{} refused", e.name)));
+        let err = refused.unwrap_err();
+        assert_eq!((err.kind(), err.to_string()), (ErrorKind::InvalidInput, "OTHER refused".to_string()));
+        let exports: Vec<String> = store
+            .audit_log(&AuditFilter::default())
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "export")
+            .map(|e| e.outcome)
+            .collect();
+        assert_eq!(exports, ["ok", "invalid_input"]);
         store.restore(&path).unwrap();
         assert_eq!(store.get(&path).unwrap().value.expose(), b"pw");
         assert_eq!(store.restore(&path).unwrap_err().kind(), ErrorKind::InvalidInput);
@@ -289,7 +300,7 @@ fn ciphertext_moved_between_rows_is_refused() {
         assert_eq!(store.get(&p("production/B")).unwrap_err().kind(), ErrorKind::Tampered);
         assert_eq!(store.get(&p("production/A")).unwrap().value.expose(), b"value-of-a");
         // Export fails whole rather than exporting a wrong value.
-        assert_eq!(store.export_env("production", "export", "").unwrap_err().kind(), ErrorKind::Tampered);
+        assert_eq!(store.export_env("production", "export", "", &|_| Ok(())).unwrap_err().kind(), ErrorKind::Tampered);
         let log = store.audit_log(&AuditFilter { path: Some("production/B".into()), since: None }).unwrap();
         let failed = log.iter().filter(|e| e.action == "unseal_failed").count();
         assert_eq!(failed, 3, "{log:?}");
@@ -308,7 +319,7 @@ fn audit_chain_verifies_and_detects_edits_and_deletions() {
         store.get(&p("production/A")).unwrap();
         store.delete(&p("production/A"), Expected::Any).unwrap();
         store.restore(&p("production/A")).unwrap();
-        store.export_env("production", "export", "dotenv").unwrap();
+        store.export_env("production", "export", "dotenv", &|_| Ok(())).unwrap();
         store
             .audit(AuditEvent {
                 action: "rotate".into(),

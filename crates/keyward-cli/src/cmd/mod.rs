@@ -1,9 +1,13 @@
 //! Command implementations; each returns the process exit code.
 
+mod audit;
 mod env;
+mod exchange;
 mod init;
 mod rules;
 mod scan;
+mod secret;
+mod store;
 
 use crate::cli::{Cli, Command};
 
@@ -21,5 +25,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Rules(cmd) => rules::run(cmd),
         Command::Init(args) => init::run(args),
         Command::Env(cmd) => env::run(cmd),
+        Command::Store(cmd) => store::run(cmd),
+        Command::Secret(cmd) => secret::run(cmd),
+        Command::Import(args) => exchange::import(args),
+        Command::Export(args) => exchange::export(args),
+        Command::Run(args) => exchange::run(args),
+        Command::Audit(cmd) => audit::run(cmd),
     }
 }
