@@ -125,6 +125,12 @@ pub fn is_placeholder(value: &[u8]) -> bool {
         return true;
     }
     let bytes = trimmed.as_bytes();
+    // `[Pagination token]`, `(required)`: a description in brackets.
+    if let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) {
+        if matches!((first, last), (b'[', b']') | (b'(', b')')) {
+            return true;
+        }
+    }
     // One repeated character (`aaaaaaaa`, `--------`).
     if bytes.len() >= 4 && bytes.iter().all(|&b| b == bytes[0]) {
         return true;
@@ -178,7 +184,18 @@ fn is_secret_word(w: &str) -> bool {
 /// secret word (`password_file`, `token_url`) describes something else; one *before* it
 /// (`EMAIL_HOST_PASSWORD`) only says whose secret it is.
 pub fn is_non_secret_key(key: &[u8]) -> bool {
-    let words = split_words(key);
+    // `sha256` and `sha` are the same qualifier.
+    let words: Vec<String> = split_words(key)
+        .into_iter()
+        .map(|w| {
+            let stem = w.trim_end_matches(|c: char| c.is_ascii_digit());
+            if stem.len() >= 2 && stem != "md" {
+                stem.to_string()
+            } else {
+                w
+            }
+        })
+        .collect();
     if words
         .iter()
         .any(|w| word_lists().non_secret_anywhere.contains(w))
@@ -255,14 +272,16 @@ impl FileContext {
     }
 }
 
-/// Values made only of letters joined by `_ - . : /` (`GetSecretValue`,
-/// `aws_secret_access_key`, `secretsmanager:TagResource`, `Incomplete`) are identifiers,
-/// type names or prose in code, not generated credentials.
+/// Identifier-shaped values (`GetSecretValue`, `aws_secret_access_key`,
+/// `secretsmanager:TagResource`, `OAuth2Token`, `Incomplete`): letters joined by `_ - . : /`
+/// with at most one digit. In code they are names, types or prose, not generated
+/// credentials, which mix in digits or symbols.
 pub fn is_word_like(value: &[u8]) -> bool {
     value.iter().any(|b| b.is_ascii_alphabetic())
+        && value.iter().filter(|b| b.is_ascii_digit()).count() <= 1
         && value
             .iter()
-            .all(|&b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'))
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'))
 }
 
 /// Short lowercase hex strings (resource ids, truncated hashes) are not credentials.
@@ -281,7 +300,10 @@ pub fn reject(value: &[u8], key: Option<&[u8]>, ctx: FileContext) -> Option<Reje
             return Some(Rejection::KeyName);
         }
     }
-    if is_reference(value) || key.is_some() && is_code_expression(value) {
+    if value.starts_with(b"pk_live_") || value.starts_with(b"pk_test_") {
+        // Stripe publishable keys are frontend-safe by policy.
+        Some(Rejection::Placeholder)
+    } else if is_reference(value) || key.is_some() && is_code_expression(value) {
         Some(Rejection::Reference)
     } else if is_hash_like(value) || key.is_some() && is_short_hex(value) {
         Some(Rejection::HashLike)
@@ -390,6 +412,7 @@ mod tests {
         assert!(is_non_secret_key(b"existingSecret"));
         assert!(is_non_secret_key(b"AUTH_PASSWORD_VALIDATORS"));
         assert!(is_non_secret_key(b"password_min_length"));
+        assert!(is_non_secret_key(b"api_key_sha256"));
     }
 
     #[test]
@@ -402,6 +425,8 @@ mod tests {
         assert!(reject(b"aws_secret_access_key", key, code).is_some());
         assert!(reject(b"AsmToken::EndOfStatement", key, code).is_some());
         assert!(reject(b"48205d4ffd7feba3", key, code).is_some());
+        assert!(reject(b"OAuth2Token", key, code).is_some());
+        assert!(reject(b"[Pagination token]", key, code).is_some());
         assert!(reject(b"CorrectHorseBatteryStaple", key, env).is_none());
         assert!(reject(b"CorrectHorseBatteryStaple", key, code).is_some());
         assert!(reject(b"Xk9#mP2vL5nQ8wR", key, code).is_none());
