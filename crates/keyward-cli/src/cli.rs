@@ -26,6 +26,11 @@ pub enum Command {
     /// List or check the detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Write a baseline of current findings (.keyward/baseline.json) so scans report only new ones.
+    Baseline(BaselineArgs),
+    /// Install or remove the git pre-commit hook that runs `keyward scan --staged`.
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// Write a commented keyward.toml (variables taken from .env.example when present).
     Init(InitArgs),
     /// Check environment files against the policy, or generate one.
@@ -93,6 +98,31 @@ pub struct ScanArgs {
     /// Never show progress, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// Git sources, baselines (see docs/git.md).
+    #[command(flatten)]
+    pub git: GitScanArgs,
+}
+
+/// `keyward scan` options for git history, staged changes and baselines.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GitScanArgs {
+    /// Scan the git history of the repository at PATH (every blob reachable from all refs,
+    /// each once, with the commit that introduced it).
+    #[arg(long, conflicts_with = "staged")]
+    pub git: bool,
+    /// With --git: only commits after REV, or committed since DATE (YYYY-MM-DD).
+    #[arg(long, value_name = "REV|DATE", requires = "git", conflicts_with = "range")]
+    pub since: Option<String>,
+    /// With --git: only the commits of A..B (reachable from B, not from A), e.g. a PR.
+    #[arg(long, value_name = "A..B", requires = "git")]
+    pub range: Option<String>,
+    /// Scan what the next commit will contain: staged files that differ from HEAD.
+    #[arg(long)]
+    pub staged: bool,
+    /// Report only findings not in this baseline (default .keyward/baseline.json).
+    #[arg(long, value_name = "FILE", num_args = 0..=1,
+          default_missing_value = ".keyward/baseline.json")]
+    pub baseline: Option<PathBuf>,
 }
 
 /// `keyward rules …`.
@@ -181,4 +211,47 @@ pub struct EnvGenerateArgs {
     /// Policy file (default: ./keyward.toml when present).
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// `keyward baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Directory to scan (with --git: the repository).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+    /// Baseline the whole git history instead of the working tree.
+    #[arg(long)]
+    pub git: bool,
+    /// Where to write it.
+    #[arg(long, short = 'o', value_name = "FILE", default_value = ".keyward/baseline.json")]
+    pub output: PathBuf,
+    /// Policy file (default: ./keyward.toml when present).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Scan everything: ignore `.gitignore` and `.keywardignore`.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// `keyward hook …`.
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write .git/hooks/pre-commit running `keyward scan --staged`.
+    Install {
+        /// The repository (default: the current directory).
+        #[arg(value_name = "PATH", default_value = ".")]
+        path: PathBuf,
+        /// Replace a pre-commit hook keyward did not write.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the pre-commit hook keyward wrote (a foreign hook is left alone).
+    Uninstall {
+        /// The repository (default: the current directory).
+        #[arg(value_name = "PATH", default_value = ".")]
+        path: PathBuf,
+    },
 }

@@ -7,7 +7,8 @@
 
 use crate::commits::CommitSet;
 use crate::error::GitError;
-use gix::hashtable::{HashMap, HashSet};
+use gix::hashtable::HashSet;
+use std::collections::HashMap;
 use gix::objs::Find;
 use gix::ObjectId;
 
@@ -45,7 +46,7 @@ pub(crate) fn index_blobs(repo: &gix::Repository, set: &CommitSet) -> Result<Blo
         repo,
         seen_trees: HashSet::default(),
         seen_blobs: HashSet::default(),
-        path_ids: HashMap::default(),
+        path_ids: HashMap::new(),
         out: BlobIndex::default(),
         buf: Vec::new(),
     };

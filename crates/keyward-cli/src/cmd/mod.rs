@@ -1,9 +1,13 @@
 //! Command implementations; each returns the process exit code.
 
+mod baseline;
 mod audit;
 mod env;
 mod exchange;
+mod gitscan;
+mod hook;
 mod init;
+mod post;
 mod rules;
 mod scan;
 mod secret;
@@ -23,6 +27,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(cmd) => rules::run(cmd),
+        Command::Baseline(args) => baseline::run(args),
+        Command::Hook(cmd) => hook::run(cmd),
         Command::Init(args) => init::run(args),
         Command::Env(cmd) => env::run(cmd),
         Command::Store(cmd) => store::run(cmd),

@@ -63,19 +63,27 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         let found = keyward_scan::source::scan_stdin(&scanner, &opts, &stats)?;
         findings.lock().expect("findings lock").extend(found);
     }
-    if !paths.is_empty() {
+    let git_run = super::gitscan::collect(&args, &scanner, &opts, &stats)?;
+    if !paths.is_empty() && git_run.is_none() {
         let progress = Progress::start(stats.clone(), progress::enabled(args.no_progress));
         let sink = |found: Vec<Finding>| findings.lock().expect("findings lock").extend(found);
         keyward_scan::source::scan_paths(&scanner, &paths, &opts, &stats, &sink)?;
         progress.finish();
     }
     let mut findings = findings.into_inner().expect("findings lock");
+    let mut extra_notes = Vec::new();
+    if let Some(run) = git_run {
+        findings.extend(run.findings);
+        extra_notes.extend(run.notes);
+    }
+    super::post::apply(&policy, &args.git, &mut findings, &mut extra_notes)?;
     findings.sort_by(|a, b| {
         (&a.location.path, a.location.line, a.location.column)
             .cmp(&(&b.location.path, b.location.line, b.location.column))
     });
 
-    let summary = summarize(&stats, started, opts.max_file_size);
+    let mut summary = summarize(&stats, started, opts.max_file_size);
+    summary.notes.extend(extra_notes);
     let rules = rule_meta(&scanner);
     let report = Report {
         findings: &findings,
