@@ -1,6 +1,7 @@
 //! Environments and declared variables (`[environments.*]`, `[variables.*]`).
 
 use super::kinds::Kind;
+pub use super::rotation::RotationSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -116,29 +117,17 @@ impl VariableSpec {
     }
 }
 
-/// `[variables.NAME.rotation]`: how and when a variable rotates. Owned by the rotation
-/// feature; the environment checks only read `interval_days` and `grace_days` defaults.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RotationSpec {
-    /// Days between rotations; default from the kind. `0` disables scheduled rotation.
-    #[serde(default)]
-    pub interval_days: Option<u32>,
-    /// Days the previous value stays valid after a rotation; default from the kind.
-    #[serde(default)]
-    pub grace_days: Option<u32>,
-    /// Where the value is rotated (PostgreSQL role, Redis ACL user, command hook, …).
-    /// Opaque here; interpreted by the rotation crate.
-    #[serde(default)]
-    pub target: Option<toml::Table>,
-}
-
 /// Cross-field checks serde cannot express: every environment named in `required_in` must
 /// be declared when `[environments]` is not empty.
 pub fn validate(
     environments: &BTreeMap<String, EnvironmentSpec>,
     variables: &BTreeMap<String, VariableSpec>,
 ) -> Result<(), String> {
+    for (name, spec) in variables {
+        if let Some(r) = &spec.rotation {
+            r.validate(name)?;
+        }
+    }
     if environments.is_empty() {
         return Ok(());
     }

@@ -4,6 +4,7 @@
 pub mod env;
 mod error;
 pub mod kinds;
+pub mod rotation;
 mod rules;
 mod scan;
 
