@@ -72,6 +72,15 @@ impl Store {
         })
     }
 
+    /// Retire the `previous` version once its grace period is over (rotation's finish
+    /// step): it stays in history but is no longer offered as the previous value.
+    pub fn retire_previous(&mut self, path: &SecretPath, version: u64) -> Result<()> {
+        self.restage(path, version, "retire", Expected::Any, |stage| match stage {
+            Stage::Previous => Ok(()),
+            other => Err(format!("is {other}, not previous")),
+        })
+    }
+
     /// Abandon a pending version (it becomes retired).
     pub fn discard_pending(&mut self, path: &SecretPath, version: u64) -> Result<()> {
         self.restage(path, version, "discard", Expected::Any, |stage| match stage {

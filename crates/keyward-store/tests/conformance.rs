@@ -385,3 +385,23 @@ fn deleting_the_last_audit_entry_is_detected() {
         assert_eq!(report.first_broken, Some(3), "{report:?}");
     });
 }
+
+#[test]
+fn retire_previous_after_grace() {
+    each_backend(|db| {
+        let (mut store, _) = db.init();
+        let path = p("production/REDIS_PASSWORD");
+        set(&mut store, "production/REDIS_PASSWORD", b"one");
+        store.put_pending(&path, &v(b"two"), Expected::Version(1)).unwrap();
+        store.promote(&path, 2, Expected::Version(1)).unwrap();
+        let err = store.retire_previous(&path, 2).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        store.retire_previous(&path, 1).unwrap();
+        assert_eq!(store.get_stage(&path, Stage::Previous).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(store.get(&path).unwrap().value.expose(), b"two");
+        let stages: Vec<Stage> = store.history(&path).unwrap().iter().map(|i| i.stage).collect();
+        assert_eq!(stages, [Stage::Current, Stage::Retired]);
+        let log = store.audit_log(&AuditFilter::default()).unwrap();
+        assert!(log.iter().any(|e| e.action == "retire" && e.version == Some(1) && e.outcome == "ok"));
+    });
+}
