@@ -82,6 +82,10 @@ pub fn is_reference(value: &[u8]) -> bool {
         b"parameters(",
         b"lookup(",
     ];
+    // `{auth_token}`, `{hostname}`: format-string fields.
+    if value.first() == Some(&b'{') && value.last() == Some(&b'}') {
+        return true;
+    }
     MARKERS
         .iter()
         .any(|m| memchr::memmem::find(&lower, m).is_some())
@@ -277,6 +281,8 @@ impl FileContext {
 /// with at most one digit. In code they are names, types or prose, not generated
 /// credentials, which mix in digits or symbols.
 pub fn is_word_like(value: &[u8]) -> bool {
+    // Escaped JSON inside JSON leaves a backslash on the end: `\"GetSecretValue\"`.
+    let value = value.strip_suffix(b"\\").unwrap_or(value);
     value.iter().any(|b| b.is_ascii_alphabetic())
         && value.iter().filter(|b| b.is_ascii_digit()).count() <= 1
         && value
@@ -426,6 +432,8 @@ mod tests {
         assert!(reject(b"AsmToken::EndOfStatement", key, code).is_some());
         assert!(reject(b"48205d4ffd7feba3", key, code).is_some());
         assert!(reject(b"OAuth2Token", key, code).is_some());
+        assert!(reject(b"GetSecretValue\\", key, code).is_some());
+        assert!(reject(b"{auth_token}", key, code).is_some());
         assert!(reject(b"[Pagination token]", key, code).is_some());
         assert!(reject(b"CorrectHorseBatteryStaple", key, env).is_none());
         assert!(reject(b"CorrectHorseBatteryStaple", key, code).is_some());
