@@ -101,7 +101,12 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Assert a failure is exit 2 with exactly one `keyward: error:` line on stderr.
 fn one_line_error(out: &std::process::Output) -> String {
-    assert_eq!(out.status.code(), Some(2), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8(out.stderr.clone()).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("keyward: error: "), "{err}");
@@ -112,13 +117,38 @@ fn one_line_error(out: &std::process::Output) -> String {
 fn set_get_round_trip_and_the_file_never_holds_plaintext() {
     let env = Env::new();
     let marker = "sk_live_PLAINTEXT_MARKER_4eC39HqLyjWDarjtT1zdp7dc";
-    env.ok(&["secret", "set", "production/STRIPE_SECRET_KEY", "--kind", "stripe-secret-key"], Some(format!("{marker}\n").as_bytes()));
-    assert_eq!(env.ok(&["secret", "get", "production/STRIPE_SECRET_KEY"], None), marker.as_bytes());
+    env.ok(
+        &[
+            "secret",
+            "set",
+            "production/STRIPE_SECRET_KEY",
+            "--kind",
+            "stripe-secret-key",
+        ],
+        Some(format!("{marker}\n").as_bytes()),
+    );
+    assert_eq!(
+        env.ok(&["secret", "get", "production/STRIPE_SECRET_KEY"], None),
+        marker.as_bytes()
+    );
     for (name, value) in HARD {
         env.set(&format!("production/{name}"), value);
-        assert_eq!(env.ok(&["secret", "get", &format!("production/{name}")], None), value.as_bytes(), "{name}");
+        assert_eq!(
+            env.ok(&["secret", "get", &format!("production/{name}")], None),
+            value.as_bytes(),
+            "{name}"
+        );
     }
-    env.ok(&["secret", "set", "production/JWT_SECRET", "--generate", "jwt-secret"], None);
+    env.ok(
+        &[
+            "secret",
+            "set",
+            "production/JWT_SECRET",
+            "--generate",
+            "jwt-secret",
+        ],
+        None,
+    );
     let jwt = env.ok(&["secret", "get", "production/JWT_SECRET"], None);
     assert_eq!(jwt.len(), 44, "32 random bytes in base64");
     // Reads, exports and runs all happened; none of it reaches the file in clear.
@@ -126,17 +156,28 @@ fn set_get_round_trip_and_the_file_never_holds_plaintext() {
     env.ok(&["run", "--env", "production", "--", "true"], None);
     let bytes = env.store_bytes();
     assert!(!bytes.is_empty());
-    assert!(!contains(&bytes, marker.as_bytes()), "plaintext value in the store file");
+    assert!(
+        !contains(&bytes, marker.as_bytes()),
+        "plaintext value in the store file"
+    );
     assert!(!contains(&bytes, b"PLAINTEXT_MARKER"));
     assert!(!contains(&bytes, &jwt));
     for (_, value) in HARD {
-        assert!(!contains(&bytes, value.as_bytes()), "plaintext {value:?} in the store file");
+        assert!(
+            !contains(&bytes, value.as_bytes()),
+            "plaintext {value:?} in the store file"
+        );
     }
-    assert!(!contains(&bytes, KEY.as_bytes()), "the master key is never stored");
+    assert!(
+        !contains(&bytes, KEY.as_bytes()),
+        "the master key is never stored"
+    );
     // The audit log names actor and action, never the value.
     let log = env.audit_json();
     assert!(log.iter().all(|e| e["actor"] == "e2e-tester"));
-    assert!(!serde_json::to_string(&log).unwrap().contains("PLAINTEXT_MARKER"));
+    assert!(!serde_json::to_string(&log)
+        .unwrap()
+        .contains("PLAINTEXT_MARKER"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -151,12 +192,26 @@ fn export_dotenv_survives_bash_sourcing_byte_for_byte() {
     for (name, value) in HARD {
         env.set(&format!("staging/{name}"), value);
     }
-    env.ok(&["export", "--env", "staging", "--format", "dotenv", "-o", "staging.env"], None);
+    env.ok(
+        &[
+            "export",
+            "--env",
+            "staging",
+            "--format",
+            "dotenv",
+            "-o",
+            "staging.env",
+        ],
+        None,
+    );
     let file = env.path().join("staging.env");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     // Source it in bash with allexport, then write every variable to its own file.
     let mut script = String::from("set -eu; set -a; . ./staging.env; set +a\n");
@@ -179,7 +234,10 @@ fn export_dotenv_survives_bash_sourcing_byte_for_byte() {
     // The same file read back by `keyward import` into another environment is identical.
     env.ok(&["import", "--env", "copy", "staging.env"], None);
     for (name, value) in HARD {
-        assert_eq!(env.ok(&["secret", "get", &format!("copy/{name}")], None), value.as_bytes());
+        assert_eq!(
+            env.ok(&["secret", "get", &format!("copy/{name}")], None),
+            value.as_bytes()
+        );
     }
     // Re-importing changes nothing.
     let out = env.run(&["import", "--env", "copy", "staging.env"], None);
@@ -195,12 +253,26 @@ fn run_passes_values_and_the_exit_code() {
     env.set("dev/PEM", HARD[3].1);
     env.set("dev/DOLLAR", HARD[1].1);
     let out = env.run(
-        &["run", "--env", "dev", "--", "sh", "-c", "printf '%s' \"$PEM\" > pem.out; printf '%s' \"$DOLLAR\" > dollar.out; exit 42"],
+        &[
+            "run",
+            "--env",
+            "dev",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s' \"$PEM\" > pem.out; printf '%s' \"$DOLLAR\" > dollar.out; exit 42",
+        ],
         None,
     );
     assert_eq!(out.status.code(), Some(42));
-    assert_eq!(fs::read(env.path().join("pem.out")).unwrap(), HARD[3].1.as_bytes());
-    assert_eq!(fs::read(env.path().join("dollar.out")).unwrap(), HARD[1].1.as_bytes());
+    assert_eq!(
+        fs::read(env.path().join("pem.out")).unwrap(),
+        HARD[3].1.as_bytes()
+    );
+    assert_eq!(
+        fs::read(env.path().join("dollar.out")).unwrap(),
+        HARD[1].1.as_bytes()
+    );
     let out = env.run(&["run", "--env", "dev", "--", "sh", "-c", "exit 0"], None);
     assert_eq!(out.status.code(), Some(0));
     let log = env.audit_json();
@@ -216,25 +288,67 @@ fn export_formats_json_k8s_and_docker() {
     let env = Env::new();
     env.set("production/API_KEY", "abc \"def\" $x");
     env.set("production/DB_PASSWORD", "p@ss word");
-    let json: serde_json::Value = serde_json::from_slice(&env.ok(&["export", "--env", "production", "--format", "json"], None)).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(
+        &env.ok(&["export", "--env", "production", "--format", "json"], None),
+    )
+    .unwrap();
     assert_eq!(json["API_KEY"], "abc \"def\" $x");
-    let k8s = String::from_utf8(env.ok(&["export", "--env", "production", "--format", "k8s", "--name", "app-secrets", "--namespace", "app"], None)).unwrap();
+    let k8s = String::from_utf8(env.ok(
+        &[
+            "export",
+            "--env",
+            "production",
+            "--format",
+            "k8s",
+            "--name",
+            "app-secrets",
+            "--namespace",
+            "app",
+        ],
+        None,
+    ))
+    .unwrap();
     assert!(k8s.contains("kind: Secret\n"), "{k8s}");
-    assert!(k8s.contains("  name: app-secrets\n  namespace: app\n"), "{k8s}");
+    assert!(
+        k8s.contains("  name: app-secrets\n  namespace: app\n"),
+        "{k8s}"
+    );
     assert!(k8s.contains("  DB_PASSWORD: cEBzcyB3b3Jk\n"), "{k8s}");
     assert!(!k8s.contains("p@ss"));
-    let docker = String::from_utf8(env.ok(&["export", "--env", "production", "--format", "docker"], None)).unwrap();
+    let docker = String::from_utf8(env.ok(
+        &["export", "--env", "production", "--format", "docker"],
+        None,
+    ))
+    .unwrap();
     assert_eq!(docker, "API_KEY=abc \"def\" $x\nDB_PASSWORD=p@ss word\n");
     // A newline cannot go into a docker env-file: refused, naming the variable, nothing printed.
     env.set("production/TLS_KEY", "line1\nline2");
-    let out = env.run(&["export", "--env", "production", "--format", "docker"], None);
+    let out = env.run(
+        &["export", "--env", "production", "--format", "docker"],
+        None,
+    );
     let err = one_line_error(&out);
     assert!(err.contains("TLS_KEY") && err.contains("newline"), "{err}");
     assert!(out.stdout.is_empty());
-    let failed = env.audit_json().into_iter().filter(|e| e["action"] == "export" && e["outcome"] != "ok").count();
+    let failed = env
+        .audit_json()
+        .into_iter()
+        .filter(|e| e["action"] == "export" && e["outcome"] != "ok")
+        .count();
     assert_eq!(failed, 1);
     one_line_error(&env.run(&["export", "--env", "production", "--format", "yaml"], None));
-    one_line_error(&env.run(&["export", "--env", "production", "--format", "k8s", "--name", "Bad_Name"], None));
+    one_line_error(&env.run(
+        &[
+            "export",
+            "--env",
+            "production",
+            "--format",
+            "k8s",
+            "--name",
+            "Bad_Name",
+        ],
+        None,
+    ));
 }
 
 #[test]
@@ -245,26 +359,51 @@ fn history_conflicts_delete_and_restore() {
     let history = String::from_utf8(env.ok(&["secret", "history", "dev/TOKEN"], None)).unwrap();
     assert!(history.starts_with("v2  current"), "{history}");
     assert!(history.contains("v1  previous"), "{history}");
-    assert_eq!(env.ok(&["secret", "get", "dev/TOKEN", "--stage", "previous"], None), b"one");
-    assert_eq!(env.ok(&["secret", "get", "dev/TOKEN", "--version", "1"], None), b"one");
-    let err = one_line_error(&env.run(&["secret", "set", "dev/TOKEN", "--expected-version", "1"], Some(b"three")));
+    assert_eq!(
+        env.ok(&["secret", "get", "dev/TOKEN", "--stage", "previous"], None),
+        b"one"
+    );
+    assert_eq!(
+        env.ok(&["secret", "get", "dev/TOKEN", "--version", "1"], None),
+        b"one"
+    );
+    let err = one_line_error(&env.run(
+        &["secret", "set", "dev/TOKEN", "--expected-version", "1"],
+        Some(b"three"),
+    ));
     assert!(err.contains("conflict"), "{err}");
-    env.ok(&["secret", "set", "dev/TOKEN", "--expected-version", "2"], Some(b"three"));
-    one_line_error(&env.run(&["secret", "set", "dev/NEW", "--expected-version", "3"], Some(b"x")));
+    env.ok(
+        &["secret", "set", "dev/TOKEN", "--expected-version", "2"],
+        Some(b"three"),
+    );
+    one_line_error(&env.run(
+        &["secret", "set", "dev/NEW", "--expected-version", "3"],
+        Some(b"x"),
+    ));
     env.ok(&["secret", "rm", "dev/TOKEN"], None);
     let err = one_line_error(&env.run(&["secret", "get", "dev/TOKEN"], None));
     assert!(err.contains("deleted"), "{err}");
     let list = String::from_utf8(env.ok(&["secret", "list", "dev/"], None)).unwrap();
     assert!(!list.contains("dev/TOKEN"));
-    let list = String::from_utf8(env.ok(&["secret", "list", "--deleted", "--format", "json"], None)).unwrap();
+    let list =
+        String::from_utf8(env.ok(&["secret", "list", "--deleted", "--format", "json"], None))
+            .unwrap();
     assert!(list.contains("\"dev/TOKEN\""), "{list}");
     env.ok(&["secret", "restore", "dev/TOKEN"], None);
     assert_eq!(env.ok(&["secret", "get", "dev/TOKEN"], None), b"three");
     // Values never come from argv: there is no argument for one.
-    assert_eq!(env.run(&["secret", "set", "dev/X", "value"], None).status.code(), Some(2));
+    assert_eq!(
+        env.run(&["secret", "set", "dev/X", "value"], None)
+            .status
+            .code(),
+        Some(2)
+    );
     one_line_error(&env.run(&["secret", "set", "dev/EMPTY"], Some(b"")));
     one_line_error(&env.run(&["secret", "set", "bad path"], Some(b"x")));
-    one_line_error(&env.run(&["secret", "set", "dev/S", "--generate", "stripe-secret-key"], None));
+    one_line_error(&env.run(
+        &["secret", "set", "dev/S", "--generate", "stripe-secret-key"],
+        None,
+    ));
 }
 
 #[test]
@@ -274,28 +413,56 @@ fn wrong_master_key_and_corrupt_store_fail_in_one_line_with_data_intact() {
     let before_log = env.audit_json().len();
     let before = fs::read(env.db()).unwrap();
 
-    let out = env.cmd(&["secret", "get", "production/A"]).env("KEYWARD_MASTER_KEY", OTHER_KEY).output().unwrap();
+    let out = env
+        .cmd(&["secret", "get", "production/A"])
+        .env("KEYWARD_MASTER_KEY", OTHER_KEY)
+        .output()
+        .unwrap();
     let err = one_line_error(&out);
     assert!(err.contains("wrong master key"), "{err}");
-    let out = env.cmd(&["secret", "set", "production/A"]).env("KEYWARD_MASTER_KEY", OTHER_KEY).write_stdin("evil").output().unwrap();
+    let out = env
+        .cmd(&["secret", "set", "production/A"])
+        .env("KEYWARD_MASTER_KEY", OTHER_KEY)
+        .write_stdin("evil")
+        .output()
+        .unwrap();
     one_line_error(&out);
-    let out = env.cmd(&["secret", "get", "production/A"]).env("KEYWARD_MASTER_KEY", "not base64!").output().unwrap();
+    let out = env
+        .cmd(&["secret", "get", "production/A"])
+        .env("KEYWARD_MASTER_KEY", "not base64!")
+        .output()
+        .unwrap();
     assert!(one_line_error(&out).contains("base64"));
-    let out = env.cmd(&["secret", "get", "production/A"]).env_remove("KEYWARD_MASTER_KEY").output().unwrap();
+    let out = env
+        .cmd(&["secret", "get", "production/A"])
+        .env_remove("KEYWARD_MASTER_KEY")
+        .output()
+        .unwrap();
     assert!(one_line_error(&out).contains("KEYWARD_MASTER_KEY"));
-    assert_eq!(env.audit_json().len(), before_log, "a refused key writes nothing");
+    assert_eq!(
+        env.audit_json().len(),
+        before_log,
+        "a refused key writes nothing"
+    );
     assert_eq!(env.ok(&["secret", "get", "production/A"], None), b"alpha");
 
     // A key file works the same way.
     fs::write(env.path().join("kek"), format!("{KEY}\n")).unwrap();
-    let out = env.cmd(&["secret", "get", "production/A", "--master-key-file", "kek"]).env_remove("KEYWARD_MASTER_KEY").output().unwrap();
+    let out = env
+        .cmd(&["secret", "get", "production/A", "--master-key-file", "kek"])
+        .env_remove("KEYWARD_MASTER_KEY")
+        .output()
+        .unwrap();
     assert_eq!(out.stdout, b"alpha");
 
     // A corrupt store file: one line, exit 2, the file untouched.
     let garbage = env.path().join("corrupt.db");
     let junk: Vec<u8> = (0..8192u32).map(|i| (i * 7 % 251) as u8).collect();
     fs::write(&garbage, &junk).unwrap();
-    let out = env.run(&["secret", "get", "production/A", "--store", "corrupt.db"], None);
+    let out = env.run(
+        &["secret", "get", "production/A", "--store", "corrupt.db"],
+        None,
+    );
     let err = one_line_error(&out);
     assert!(err.contains("corrupt.db"), "{err}");
     assert_eq!(fs::read(&garbage).unwrap(), junk);
@@ -314,12 +481,29 @@ fn rekey_then_only_the_new_key_opens() {
     let env = Env::new();
     env.set("production/A", "alpha");
     env.set("staging/B", "beta");
-    let out = env.cmd(&["store", "rekey"]).env("KEYWARD_NEW_MASTER_KEY", OTHER_KEY).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = env
+        .cmd(&["store", "rekey"])
+        .env("KEYWARD_NEW_MASTER_KEY", OTHER_KEY)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     one_line_error(&env.run(&["secret", "get", "production/A"], None));
-    let out = env.cmd(&["secret", "get", "staging/B"]).env("KEYWARD_MASTER_KEY", OTHER_KEY).output().unwrap();
+    let out = env
+        .cmd(&["secret", "get", "staging/B"])
+        .env("KEYWARD_MASTER_KEY", OTHER_KEY)
+        .output()
+        .unwrap();
     assert_eq!(out.stdout, b"beta");
-    let out = env.cmd(&["store", "rekey"]).env_remove("KEYWARD_NEW_MASTER_KEY").env("KEYWARD_MASTER_KEY", OTHER_KEY).output().unwrap();
+    let out = env
+        .cmd(&["store", "rekey"])
+        .env_remove("KEYWARD_NEW_MASTER_KEY")
+        .env("KEYWARD_MASTER_KEY", OTHER_KEY)
+        .output()
+        .unwrap();
     assert!(one_line_error(&out).contains("KEYWARD_NEW_MASTER_KEY"));
 }
 
@@ -329,31 +513,62 @@ fn audit_log_filters_and_verify_detects_tampering() {
     env.set("production/A", "alpha");
     env.set("staging/B", "beta");
     env.ok(&["secret", "get", "production/A"], None);
-    let human = String::from_utf8(env.ok(&["audit", "log", "--path", "production/A"], None)).unwrap();
+    let human =
+        String::from_utf8(env.ok(&["audit", "log", "--path", "production/A"], None)).unwrap();
     assert_eq!(human.lines().count(), 2, "{human}");
-    assert!(human.contains("read") && human.contains("e2e-tester"), "{human}");
+    assert!(
+        human.contains("read") && human.contains("e2e-tester"),
+        "{human}"
+    );
     let since = env.ok(&["audit", "log", "--since", "1h", "--format", "json"], None);
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&since).unwrap().as_array().unwrap().len(), 4);
-    let future = env.ok(&["audit", "log", "--since", "2999-01-01", "--format", "json"], None);
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&future).unwrap(), serde_json::json!([]));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&since)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let future = env.ok(
+        &["audit", "log", "--since", "2999-01-01", "--format", "json"],
+        None,
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&future).unwrap(),
+        serde_json::json!([])
+    );
     one_line_error(&env.run(&["audit", "log", "--since", "last tuesday"], None));
 
     // Verify needs no key.
-    let out = env.cmd(&["audit", "verify"]).env_remove("KEYWARD_MASTER_KEY").output().unwrap();
+    let out = env
+        .cmd(&["audit", "verify"])
+        .env_remove("KEYWARD_MASTER_KEY")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 4 entries"));
 
     let conn = rusqlite::Connection::open(env.db()).unwrap();
-    conn.execute("UPDATE audit SET actor = 'someone-else' WHERE seq = 2", []).unwrap();
+    conn.execute("UPDATE audit SET actor = 'someone-else' WHERE seq = 2", [])
+        .unwrap();
     drop(conn);
     let out = env.run(&["audit", "verify"], None);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("broken at entry 2"), "{}", String::from_utf8_lossy(&out.stdout));
-    let report: serde_json::Value = serde_json::from_slice(&env.run(&["audit", "verify", "--format", "json"], None).stdout).unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("broken at entry 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: serde_json::Value = serde_json::from_slice(
+        &env.run(&["audit", "verify", "--format", "json"], None)
+            .stdout,
+    )
+    .unwrap();
     assert_eq!(report["first_broken"], 2);
 
     let conn = rusqlite::Connection::open(env.db()).unwrap();
-    conn.execute("UPDATE audit SET actor = 'e2e-tester' WHERE seq = 2", []).unwrap();
+    conn.execute("UPDATE audit SET actor = 'e2e-tester' WHERE seq = 2", [])
+        .unwrap();
     conn.execute("DELETE FROM audit WHERE seq = 3", []).unwrap();
     drop(conn);
     let out = env.run(&["audit", "verify"], None);
@@ -384,14 +599,33 @@ fn postgres_store_from_the_command_line() {
     };
     let result = std::panic::catch_unwind(|| {
         assert!(run(&["store", "init"], "").status.success());
-        assert!(run(&["secret", "set", "--raw", "production/PEM"], HARD[3].1).status.success());
-        assert_eq!(run(&["secret", "get", "production/PEM"], "").stdout, HARD[3].1.as_bytes());
-        let out = run(&["run", "--env", "production", "--", "sh", "-c", "test -n \"$PEM\"; exit 3"], "");
+        assert!(
+            run(&["secret", "set", "--raw", "production/PEM"], HARD[3].1)
+                .status
+                .success()
+        );
+        assert_eq!(
+            run(&["secret", "get", "production/PEM"], "").stdout,
+            HARD[3].1.as_bytes()
+        );
+        let out = run(
+            &[
+                "run",
+                "--env",
+                "production",
+                "--",
+                "sh",
+                "-c",
+                "test -n \"$PEM\"; exit 3",
+            ],
+            "",
+        );
         assert_eq!(out.status.code(), Some(3));
         assert_eq!(run(&["audit", "verify"], "").status.code(), Some(0));
     });
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).unwrap();
+    c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .unwrap();
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }

@@ -20,7 +20,9 @@ fn bench(name: &str, store: &mut Store, n: usize) {
     let value = SecretBytes::new(vec![b'x'; 64]);
     let t = Instant::now();
     for p in &paths {
-        store.set(p, &value, Expected::Absent, &MetaPatch::default()).unwrap();
+        store
+            .set(p, &value, Expected::Absent, &MetaPatch::default())
+            .unwrap();
     }
     let writes = t.elapsed();
     let t = Instant::now();
@@ -30,7 +32,9 @@ fn bench(name: &str, store: &mut Store, n: usize) {
     }
     let reads = t.elapsed();
     let t = Instant::now();
-    let exported = store.export_env("bench", "export", "bench", &|_| Ok(())).unwrap();
+    let exported = store
+        .export_env("bench", "export", "bench", &|_| Ok(()))
+        .unwrap();
     let export = t.elapsed();
     assert_eq!(exported.len(), n);
     let t = Instant::now();
@@ -72,7 +76,8 @@ fn main() {
             bench("postgres", &mut store, n);
             drop(store);
             let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
+            c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+                .unwrap();
         }
         Err(_) => println!("postgres  skipped: KEYWARD_TEST_POSTGRES_URL not set"),
     }

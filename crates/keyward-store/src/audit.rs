@@ -122,11 +122,24 @@ pub fn verify_entries(all: &[AuditEntry], head: (u64, String)) -> VerifyReport {
             break;
         }
         if e.prev_hash != prev {
-            result = broken(e.seq, format!("entry {} does not follow entry {} (previous hash differs)", e.seq, expected - 1));
+            result = broken(
+                e.seq,
+                format!(
+                    "entry {} does not follow entry {} (previous hash differs)",
+                    e.seq,
+                    expected - 1
+                ),
+            );
             break;
         }
         if entry_hash(e) != e.hash {
-            result = broken(e.seq, format!("entry {} was altered (its hash does not match its content)", e.seq));
+            result = broken(
+                e.seq,
+                format!(
+                    "entry {} was altered (its hash does not match its content)",
+                    e.seq
+                ),
+            );
             break;
         }
         prev = e.hash.clone();
@@ -135,9 +148,19 @@ pub fn verify_entries(all: &[AuditEntry], head: (u64, String)) -> VerifyReport {
     let last = expected - 1;
     if result.0.is_none() {
         if head.0 > last {
-            result = broken(last + 1, format!("entries {}..{} are missing (log truncated)", last + 1, head.0));
+            result = broken(
+                last + 1,
+                format!(
+                    "entries {}..{} are missing (log truncated)",
+                    last + 1,
+                    head.0
+                ),
+            );
         } else if head.0 < last || head.1 != prev {
-            result = broken(head.0.max(1), "the chain head does not match the last entry".to_string());
+            result = broken(
+                head.0.max(1),
+                "the chain head does not match the last entry".to_string(),
+            );
         }
     }
     VerifyReport {

@@ -56,10 +56,19 @@ mod tests {
         let n = now();
         assert_eq!(n.len(), 24, "{n}");
         assert!(n.ends_with('Z'));
-        assert_eq!(parse_since("2026-03-01").unwrap(), "2026-03-01T00:00:00.000Z");
-        assert_eq!(parse_since("2026-03-01T10:00:00Z").unwrap(), "2026-03-01T10:00:00.000Z");
+        assert_eq!(
+            parse_since("2026-03-01").unwrap(),
+            "2026-03-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            parse_since("2026-03-01T10:00:00Z").unwrap(),
+            "2026-03-01T10:00:00.000Z"
+        );
         assert!(parse_since("24h").unwrap() < n);
         assert!(parse_since("yesterday-ish").is_err());
-        assert_eq!(days_between("2026-03-01T00:00:00Z", "2026-03-11T00:00:00Z"), Some(10));
+        assert_eq!(
+            days_between("2026-03-01T00:00:00Z", "2026-03-11T00:00:00Z"),
+            Some(10)
+        );
     }
 }

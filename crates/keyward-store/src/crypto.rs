@@ -171,7 +171,12 @@ fn unwrap_dek(kek: &Key, path: &SecretPath, version: u64, wrapped: &[u8]) -> Res
 
 /// Decrypt a sealed version. Fails with [`ErrorKind::Tampered`] when either layer does not
 /// authenticate for this path and version.
-pub fn open_value(kek: &Key, path: &SecretPath, version: u64, sealed: &Sealed) -> Result<SecretBytes> {
+pub fn open_value(
+    kek: &Key,
+    path: &SecretPath,
+    version: u64,
+    sealed: &Sealed,
+) -> Result<SecretBytes> {
     let dek = unwrap_dek(kek, path, version, &sealed.wrapped_key)?;
     let plain = open(&dek, &sealed.ciphertext, &row_aad("value", path, version))
         .ok_or_else(|| tampered(path, version))?;
@@ -179,7 +184,13 @@ pub fn open_value(kek: &Key, path: &SecretPath, version: u64, sealed: &Sealed) -
 }
 
 /// Re-wrap a version's data key from `old` to `new` without touching the ciphertext.
-pub fn rewrap_dek(old: &Key, new: &Key, path: &SecretPath, version: u64, wrapped: &[u8]) -> Result<Vec<u8>> {
+pub fn rewrap_dek(
+    old: &Key,
+    new: &Key,
+    path: &SecretPath,
+    version: u64,
+    wrapped: &[u8],
+) -> Result<Vec<u8>> {
     let dek = unwrap_dek(old, path, version, wrapped)?;
     seal(new, dek.expose(), &row_aad("dek", path, version))
 }
@@ -202,7 +213,10 @@ pub fn wrap_audit_key(kek: &Key, audit_key: &Key) -> Result<Vec<u8>> {
 /// Unwrap the per-store audit key.
 pub fn unwrap_audit_key(kek: &Key, wrapped: &[u8]) -> Result<Key> {
     let raw = open(kek, wrapped, AUDIT_KEY_AAD).ok_or_else(|| {
-        StoreError::new(ErrorKind::Tampered, "the store's audit key failed authentication")
+        StoreError::new(
+            ErrorKind::Tampered,
+            "the store's audit key failed authentication",
+        )
     })?;
     let bytes: &[u8; 32] = raw
         .as_slice()
@@ -214,7 +228,8 @@ pub fn unwrap_audit_key(kek: &Key, wrapped: &[u8]) -> Result<Key> {
 /// HMAC-SHA256 of a value under the audit key, bound to its path; hex. This is the only
 /// form in which a value reaches the audit log.
 pub fn value_hmac(audit_key: &Key, path: &SecretPath, value: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(audit_key.expose()).expect("any key length");
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(audit_key.expose()).expect("any key length");
     mac.update(path.to_string().as_bytes());
     mac.update(&[0]);
     mac.update(value);
@@ -233,7 +248,10 @@ mod tests {
     fn round_trip_and_binding() {
         let kek = Key::random().unwrap();
         let sealed = seal_value(&kek, &p("prod/A"), 1, b"hunter2").unwrap();
-        assert_eq!(open_value(&kek, &p("prod/A"), 1, &sealed).unwrap().expose(), b"hunter2");
+        assert_eq!(
+            open_value(&kek, &p("prod/A"), 1, &sealed).unwrap().expose(),
+            b"hunter2"
+        );
         let e = open_value(&kek, &p("prod/B"), 1, &sealed).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Tampered);
         assert!(open_value(&kek, &p("prod/A"), 2, &sealed).is_err());
@@ -250,7 +268,10 @@ mod tests {
         assert!(!key_matches(&b, &kcv));
         let mut sealed = seal_value(&a, &p("e/X"), 3, b"v").unwrap();
         sealed.wrapped_key = rewrap_dek(&a, &b, &p("e/X"), 3, &sealed.wrapped_key).unwrap();
-        assert_eq!(open_value(&b, &p("e/X"), 3, &sealed).unwrap().expose(), b"v");
+        assert_eq!(
+            open_value(&b, &p("e/X"), 3, &sealed).unwrap().expose(),
+            b"v"
+        );
     }
 
     #[test]
@@ -259,7 +280,10 @@ mod tests {
         let text = k.to_base64();
         let back = Key::from_base64(&format!(" {}\n", text.as_str())).unwrap();
         assert_eq!(back.expose(), k.expose());
-        assert_eq!(Key::from_base64("YWJj").unwrap_err().kind(), ErrorKind::InvalidKey);
+        assert_eq!(
+            Key::from_base64("YWJj").unwrap_err().kind(),
+            ErrorKind::InvalidKey
+        );
         assert!(!format!("{k:?}").contains(&text[..8]));
     }
 }

@@ -44,8 +44,7 @@ pub use crypto::Key;
 pub use error::{ErrorKind, Result, StoreError};
 pub use location::{Location, DEFAULT_SQLITE_PATH};
 pub use model::{
-    Actor, AuditEntry, AuditEvent, AuditFilter, Expected, MetaPatch, SecretMeta, Stage,
-    VersionInfo,
+    Actor, AuditEntry, AuditEvent, AuditFilter, Expected, MetaPatch, SecretMeta, Stage, VersionInfo,
 };
 pub use path::{validate_env, validate_name, SecretPath};
 pub use secrets::{Exported, Revealed};

@@ -57,7 +57,9 @@ impl FromStr for Stage {
             other => {
                 return Err(StoreError::new(
                     ErrorKind::InvalidInput,
-                    format!("unknown stage `{other}` (current, previous, pending, revoked, retired)"),
+                    format!(
+                        "unknown stage `{other}` (current, previous, pending, revoked, retired)"
+                    ),
                 ))
             }
         })

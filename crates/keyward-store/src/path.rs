@@ -108,7 +108,9 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "prod", "/X", "prod/", "prod/1X", "prod/A-B", "-p/X", "a/b/c", "p d/X"] {
+        for bad in [
+            "", "prod", "/X", "prod/", "prod/1X", "prod/A-B", "-p/X", "a/b/c", "p d/X",
+        ] {
             assert!(bad.parse::<SecretPath>().is_err(), "{bad}");
         }
     }

@@ -403,9 +403,12 @@ impl Store {
                 if m.deleted_at.is_some() || m.current_version == 0 || m.path.env() != env {
                     continue;
                 }
-                let vrow = tx
-                    .version(row.id, m.current_version)?
-                    .ok_or_else(|| StoreError::new(ErrorKind::Corrupt, format!("{} version {} is missing", m.path, m.current_version)))?;
+                let vrow = tx.version(row.id, m.current_version)?.ok_or_else(|| {
+                    StoreError::new(
+                        ErrorKind::Corrupt,
+                        format!("{} version {} is missing", m.path, m.current_version),
+                    )
+                })?;
                 failed_at = Some((m.path.clone(), m.current_version));
                 let value = unseal(ctx, &m.path, &vrow)?;
                 ctx.log(

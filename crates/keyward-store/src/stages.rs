@@ -28,7 +28,10 @@ impl Store {
             if let Some(p) = with_stage(&versions, Stage::Pending) {
                 return Err(StoreError::new(
                     ErrorKind::Conflict,
-                    format!("conflict: {path} already has pending version {}", p.info.version),
+                    format!(
+                        "conflict: {path} already has pending version {}",
+                        p.info.version
+                    ),
                 ));
             }
             let now = crate::clock::now();
@@ -66,27 +69,45 @@ impl Store {
     /// Mark `version` revoked (compromised): it is never served again. Revoking the current
     /// version leaves the secret without a current version until a new one is written.
     pub fn revoke(&mut self, path: &SecretPath, version: u64) -> Result<()> {
-        self.restage(path, version, "revoke", Expected::Any, |stage| match stage {
-            Stage::Revoked => Err("is already revoked".into()),
-            _ => Ok(()),
-        })
+        self.restage(
+            path,
+            version,
+            "revoke",
+            Expected::Any,
+            |stage| match stage {
+                Stage::Revoked => Err("is already revoked".into()),
+                _ => Ok(()),
+            },
+        )
     }
 
     /// Retire the `previous` version once its grace period is over (rotation's finish
     /// step): it stays in history but is no longer offered as the previous value.
     pub fn retire_previous(&mut self, path: &SecretPath, version: u64) -> Result<()> {
-        self.restage(path, version, "retire", Expected::Any, |stage| match stage {
-            Stage::Previous => Ok(()),
-            other => Err(format!("is {other}, not previous")),
-        })
+        self.restage(
+            path,
+            version,
+            "retire",
+            Expected::Any,
+            |stage| match stage {
+                Stage::Previous => Ok(()),
+                other => Err(format!("is {other}, not previous")),
+            },
+        )
     }
 
     /// Abandon a pending version (it becomes retired).
     pub fn discard_pending(&mut self, path: &SecretPath, version: u64) -> Result<()> {
-        self.restage(path, version, "discard", Expected::Any, |stage| match stage {
-            Stage::Pending => Ok(()),
-            other => Err(format!("is {other}, not pending")),
-        })
+        self.restage(
+            path,
+            version,
+            "discard",
+            Expected::Any,
+            |stage| match stage {
+                Stage::Pending => Ok(()),
+                other => Err(format!("is {other}, not pending")),
+            },
+        )
     }
 
     fn restage(
@@ -106,7 +127,10 @@ impl Store {
                 .iter()
                 .find(|v| v.info.version == version)
                 .ok_or_else(|| {
-                    StoreError::new(ErrorKind::NotFound, format!("{path} has no version {version}"))
+                    StoreError::new(
+                        ErrorKind::NotFound,
+                        format!("{path} has no version {version}"),
+                    )
                 })?;
             allowed(target.info.stage).map_err(|why| {
                 StoreError::new(

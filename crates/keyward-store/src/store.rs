@@ -143,7 +143,9 @@ impl Store {
         let (Some(kcv), Some(wrapped_audit)) = (kcv, wrapped_audit) else {
             return Err(StoreError::new(
                 ErrorKind::NotInitialized,
-                format!("{location} is not an initialized keyward store (run `keyward store init`)"),
+                format!(
+                    "{location} is not an initialized keyward store (run `keyward store init`)"
+                ),
             ));
         };
         if !crypto::key_matches(&kek, &kcv) {
@@ -196,7 +198,10 @@ impl Store {
             let rows = tx.wrapped_keys()?;
             for row in &rows {
                 let path: SecretPath = row.path.parse().map_err(|_| {
-                    StoreError::new(ErrorKind::Corrupt, format!("malformed path `{}` in the store", row.path))
+                    StoreError::new(
+                        ErrorKind::Corrupt,
+                        format!("malformed path `{}` in the store", row.path),
+                    )
                 })?;
                 let rewrapped =
                     crypto::rewrap_dek(&ctx.kek, &new_kek, &path, row.version, &row.wrapped_key)?;

@@ -29,7 +29,11 @@ fn worker() {
     let key = std::env::var("KW_WORKER_KEY").unwrap();
     let id = std::env::var("KW_WORKER_ID").unwrap();
     let location = Location::parse(Some(&spec));
-    let mut store = Store::open(location.open(false).unwrap(), Key::from_base64(&key).unwrap()).unwrap();
+    let mut store = Store::open(
+        location.open(false).unwrap(),
+        Key::from_base64(&key).unwrap(),
+    )
+    .unwrap();
     let path: SecretPath = PATH.parse().unwrap();
     let mut conflicts = 0;
     // Start together so the writers really overlap.
@@ -44,7 +48,12 @@ fn worker() {
             next.extend_from_slice(format!(",{id}{i}").as_bytes());
             // Think time between read and write, so the other writer gets in between.
             std::thread::sleep(std::time::Duration::from_millis(2));
-            match store.set(&path, &SecretBytes::new(next), Expected::Version(cur.version), &MetaPatch::default()) {
+            match store.set(
+                &path,
+                &SecretBytes::new(next),
+                Expected::Version(cur.version),
+                &MetaPatch::default(),
+            ) {
                 Ok(_) => break,
                 Err(e) if e.kind() == ErrorKind::Conflict => conflicts += 1,
                 Err(e) => panic!("writer {id}: {e}"),
@@ -58,7 +67,12 @@ fn run_two_writers(db: &support::TestDb) {
     let (mut store, key) = db.init();
     let path: SecretPath = PATH.parse().unwrap();
     store
-        .set(&path, &SecretBytes::new("start"), Expected::Absent, &MetaPatch::default())
+        .set(
+            &path,
+            &SecretBytes::new("start"),
+            Expected::Absent,
+            &MetaPatch::default(),
+        )
         .unwrap();
     let exe = std::env::current_exe().unwrap();
     let start = (now_ms() + 500).to_string();
@@ -76,7 +90,11 @@ fn run_two_writers(db: &support::TestDb) {
         })
         .collect();
     for mut child in children {
-        assert!(child.wait().unwrap().success(), "a writer failed ({})", db.kind());
+        assert!(
+            child.wait().unwrap().success(),
+            "a writer failed ({})",
+            db.kind()
+        );
     }
     let value = store.get(&path).unwrap().value.to_lossy();
     let tokens: Vec<&str> = value.split(',').collect();
@@ -85,7 +103,12 @@ fn run_two_writers(db: &support::TestDb) {
         for i in 0..PER_WORKER {
             let token = format!("{id}{i}");
             let n = tokens.iter().filter(|t| **t == token).count();
-            assert_eq!(n, 1, "{token} appears {n} times ({}): lost or doubled update", db.kind());
+            assert_eq!(
+                n,
+                1,
+                "{token} appears {n} times ({}): lost or doubled update",
+                db.kind()
+            );
         }
         // Each writer's tokens are in its own order.
         let mine: Vec<&&str> = tokens.iter().filter(|t| t.starts_with(id)).collect();
@@ -95,7 +118,10 @@ fn run_two_writers(db: &support::TestDb) {
     assert_eq!(tokens.len(), 1 + 2 * PER_WORKER);
     let history = store.history(&path).unwrap();
     assert_eq!(history.len(), 1 + 2 * PER_WORKER);
-    assert_eq!(history.iter().filter(|v| v.stage == Stage::Current).count(), 1);
+    assert_eq!(
+        history.iter().filter(|v| v.stage == Stage::Current).count(),
+        1
+    );
     let report = store.verify_audit().unwrap();
     assert!(report.ok(), "{report:?}");
 }

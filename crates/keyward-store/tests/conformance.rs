@@ -81,7 +81,10 @@ fn round_trip_values_and_metadata() {
         // A value never shows in Debug output.
         let shown = format!("{:?}", store.get(&p("production/VAR_0")).unwrap());
         assert!(!shown.contains("sk_live"), "{shown}");
-        assert_eq!(store.get(&p("production/NOPE")).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            store.get(&p("production/NOPE")).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
     });
 }
 
@@ -103,54 +106,127 @@ fn versions_and_stages() {
             .collect();
         assert_eq!(
             stages,
-            [(3, Stage::Current), (2, Stage::Previous), (1, Stage::Retired)]
+            [
+                (3, Stage::Current),
+                (2, Stage::Previous),
+                (1, Stage::Retired)
+            ]
         );
-        assert_eq!(store.get_stage(&path, Stage::Previous).unwrap().value.expose(), b"two");
+        assert_eq!(
+            store
+                .get_stage(&path, Stage::Previous)
+                .unwrap()
+                .value
+                .expose(),
+            b"two"
+        );
         assert_eq!(store.get_version(&path, 1).unwrap().value.expose(), b"one");
 
         // Rotation: pending, then promote.
-        let pending = store.put_pending(&path, &v(b"four"), Expected::Version(3)).unwrap();
+        let pending = store
+            .put_pending(&path, &v(b"four"), Expected::Version(3))
+            .unwrap();
         assert_eq!((pending.version, pending.stage), (4, Stage::Pending));
         assert_eq!(store.get(&path).unwrap().value.expose(), b"three");
-        assert_eq!(store.get_stage(&path, Stage::Pending).unwrap().value.expose(), b"four");
+        assert_eq!(
+            store
+                .get_stage(&path, Stage::Pending)
+                .unwrap()
+                .value
+                .expose(),
+            b"four"
+        );
         let again = store.put_pending(&path, &v(b"x"), Expected::Version(3));
         assert_eq!(again.unwrap_err().kind(), ErrorKind::Conflict);
         assert!(store.meta(&path).unwrap().last_rotated.is_none());
         store.promote(&path, 4, Expected::Version(3)).unwrap();
         assert_eq!(store.get(&path).unwrap().value.expose(), b"four");
-        assert_eq!(store.get_stage(&path, Stage::Previous).unwrap().value.expose(), b"three");
+        assert_eq!(
+            store
+                .get_stage(&path, Stage::Previous)
+                .unwrap()
+                .value
+                .expose(),
+            b"three"
+        );
         let meta = store.meta(&path).unwrap();
         assert_eq!(meta.current_version, 4);
         assert!(meta.last_rotated.is_some());
-        assert_eq!(store.promote(&path, 4, Expected::Any).unwrap_err().kind(), ErrorKind::Conflict);
+        assert_eq!(
+            store.promote(&path, 4, Expected::Any).unwrap_err().kind(),
+            ErrorKind::Conflict
+        );
 
         // Discard a pending version.
-        store.put_pending(&path, &v(b"five"), Expected::Version(4)).unwrap();
+        store
+            .put_pending(&path, &v(b"five"), Expected::Version(4))
+            .unwrap();
         store.discard_pending(&path, 5).unwrap();
-        assert_eq!(store.get_stage(&path, Stage::Pending).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            store.get_stage(&path, Stage::Pending).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
 
         // Revoke the previous (compromised) version, then the current one.
         store.revoke(&path, 3).unwrap();
-        assert_eq!(store.get_stage(&path, Stage::Previous).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            store.get_stage(&path, Stage::Previous).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
         store.revoke(&path, 4).unwrap();
         assert_eq!(store.get(&path).unwrap_err().kind(), ErrorKind::NotFound);
-        let info = store.set(&path, &v(b"six"), Expected::Absent, &MetaPatch::default()).unwrap();
+        let info = store
+            .set(&path, &v(b"six"), Expected::Absent, &MetaPatch::default())
+            .unwrap();
         assert_eq!(info.version, 6);
-        let stages: Vec<Stage> = store.history(&path).unwrap().iter().map(|i| i.stage).collect();
+        let stages: Vec<Stage> = store
+            .history(&path)
+            .unwrap()
+            .iter()
+            .map(|i| i.stage)
+            .collect();
         assert_eq!(
             stages,
-            [Stage::Current, Stage::Retired, Stage::Revoked, Stage::Revoked, Stage::Retired, Stage::Retired]
+            [
+                Stage::Current,
+                Stage::Retired,
+                Stage::Revoked,
+                Stage::Revoked,
+                Stage::Retired,
+                Stage::Retired
+            ]
         );
 
         // Rotation state with revision CAS.
         let rev = store.meta(&path).unwrap().revision;
         let meta = store
-            .update_meta(&path, &MetaPatch { state: Some(r#"{"step":"set_on_target"}"#.into()), ..Default::default() }, Some(rev))
+            .update_meta(
+                &path,
+                &MetaPatch {
+                    state: Some(r#"{"step":"set_on_target"}"#.into()),
+                    ..Default::default()
+                },
+                Some(rev),
+            )
             .unwrap();
         assert_eq!(meta.state, r#"{"step":"set_on_target"}"#);
-        let stale = store.update_meta(&path, &MetaPatch { state: Some("{}".into()), ..Default::default() }, Some(rev));
+        let stale = store.update_meta(
+            &path,
+            &MetaPatch {
+                state: Some("{}".into()),
+                ..Default::default()
+            },
+            Some(rev),
+        );
         assert_eq!(stale.unwrap_err().kind(), ErrorKind::Conflict);
-        let bad = store.update_meta(&path, &MetaPatch { state: Some("not json".into()), ..Default::default() }, None);
+        let bad = store.update_meta(
+            &path,
+            &MetaPatch {
+                state: Some("not json".into()),
+                ..Default::default()
+            },
+            None,
+        );
         assert_eq!(bad.unwrap_err().kind(), ErrorKind::InvalidInput);
     });
 }
@@ -160,20 +236,37 @@ fn cas_conflicts_change_nothing() {
     each_backend(|db| {
         let (mut store, _) = db.init();
         let path = p("staging/DATABASE_URL");
-        store.set(&path, &v(b"a"), Expected::Absent, &MetaPatch::default()).unwrap();
+        store
+            .set(&path, &v(b"a"), Expected::Absent, &MetaPatch::default())
+            .unwrap();
         let before = store.history(&path).unwrap();
-        let err = store.set(&path, &v(b"b"), Expected::Absent, &MetaPatch::default()).unwrap_err();
+        let err = store
+            .set(&path, &v(b"b"), Expected::Absent, &MetaPatch::default())
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Conflict);
         assert!(err.to_string().contains("version 1"), "{err}");
-        let err = store.set(&path, &v(b"b"), Expected::Version(7), &MetaPatch::default()).unwrap_err();
+        let err = store
+            .set(&path, &v(b"b"), Expected::Version(7), &MetaPatch::default())
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Conflict);
         assert_eq!(store.history(&path).unwrap(), before);
         assert_eq!(store.get(&path).unwrap().value.expose(), b"a");
-        store.set(&path, &v(b"b"), Expected::Version(1), &MetaPatch::default()).unwrap();
-        let err = store.set(&path, &v(b"c"), Expected::Version(1), &MetaPatch::default()).unwrap_err();
+        store
+            .set(&path, &v(b"b"), Expected::Version(1), &MetaPatch::default())
+            .unwrap();
+        let err = store
+            .set(&path, &v(b"c"), Expected::Version(1), &MetaPatch::default())
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Conflict);
         assert_eq!(store.get(&path).unwrap().value.expose(), b"b");
-        let err = store.set(&p("staging/NEW"), &v(b"x"), Expected::Version(1), &MetaPatch::default()).unwrap_err();
+        let err = store
+            .set(
+                &p("staging/NEW"),
+                &v(b"x"),
+                Expected::Version(1),
+                &MetaPatch::default(),
+            )
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Conflict);
         assert!(store.list("staging/NEW", true).unwrap().is_empty());
         // The conflicts are audited.
@@ -194,19 +287,44 @@ fn soft_delete_and_restore() {
         let path = p("dev/REDIS_PASSWORD");
         set(&mut store, "dev/REDIS_PASSWORD", b"pw");
         set(&mut store, "dev/OTHER", b"o");
-        assert_eq!(store.delete(&path, Expected::Version(9)).unwrap_err().kind(), ErrorKind::Conflict);
+        assert_eq!(
+            store
+                .delete(&path, Expected::Version(9))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Conflict
+        );
         store.delete(&path, Expected::Version(1)).unwrap();
         assert_eq!(store.get(&path).unwrap_err().kind(), ErrorKind::Deleted);
         assert_eq!(store.list("dev/", false).unwrap().len(), 1);
         assert_eq!(store.list("dev/", true).unwrap().len(), 2);
         assert!(store.meta(&path).unwrap().deleted_at.is_some());
-        assert_eq!(store.set(&path, &v(b"x"), Expected::Any, &MetaPatch::default()).unwrap_err().kind(), ErrorKind::Deleted);
-        assert_eq!(store.delete(&path, Expected::Any).unwrap_err().kind(), ErrorKind::Deleted);
-        let names: Vec<String> = store.export_env("dev", "export", "test", &|_| Ok(())).unwrap().into_iter().map(|e| e.name).collect();
+        assert_eq!(
+            store
+                .set(&path, &v(b"x"), Expected::Any, &MetaPatch::default())
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Deleted
+        );
+        assert_eq!(
+            store.delete(&path, Expected::Any).unwrap_err().kind(),
+            ErrorKind::Deleted
+        );
+        let names: Vec<String> = store
+            .export_env("dev", "export", "test", &|_| Ok(()))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert_eq!(names, ["OTHER"]);
-        let refused = store.export_env("dev", "export", "docker", &|e| Err(format!("{} refused", e.name)));
+        let refused = store.export_env("dev", "export", "docker", &|e| {
+            Err(format!("{} refused", e.name))
+        });
         let err = refused.unwrap_err();
-        assert_eq!((err.kind(), err.to_string()), (ErrorKind::InvalidInput, "OTHER refused".to_string()));
+        assert_eq!(
+            (err.kind(), err.to_string()),
+            (ErrorKind::InvalidInput, "OTHER refused".to_string())
+        );
         let exports: Vec<String> = store
             .audit_log(&AuditFilter::default())
             .unwrap()
@@ -217,7 +335,10 @@ fn soft_delete_and_restore() {
         assert_eq!(exports, ["ok", "invalid_input"]);
         store.restore(&path).unwrap();
         assert_eq!(store.get(&path).unwrap().value.expose(), b"pw");
-        assert_eq!(store.restore(&path).unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            store.restore(&path).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
         assert_eq!(store.history(&path).unwrap().len(), 1);
     });
 }
@@ -234,11 +355,21 @@ fn rekey_moves_every_data_key() {
         let new_b64 = new.to_base64().to_string();
         assert_eq!(store.rekey(new).unwrap(), 3);
         // The same handle keeps working under the new key.
-        assert_eq!(store.get(&p("production/A")).unwrap().value.expose(), b"alpha2");
+        assert_eq!(
+            store.get(&p("production/A")).unwrap().value.expose(),
+            b"alpha2"
+        );
         drop(store);
         assert_eq!(db.open(&old).unwrap_err().kind(), ErrorKind::WrongKey);
         let mut store = db.open(&new_b64).unwrap();
-        assert_eq!(store.get_version(&p("production/A"), 1).unwrap().value.expose(), b"alpha");
+        assert_eq!(
+            store
+                .get_version(&p("production/A"), 1)
+                .unwrap()
+                .value
+                .expose(),
+            b"alpha"
+        );
         store.restore(&p("staging/B")).unwrap();
         assert_eq!(store.get(&p("staging/B")).unwrap().value.expose(), b"beta");
         let log = store.audit_log(&AuditFilter::default()).unwrap();
@@ -297,15 +428,35 @@ fn ciphertext_moved_between_rows_is_refused() {
                 ciphertext = (SELECT v.ciphertext FROM versions v JOIN secrets s ON s.id = v.secret_id WHERE s.name = 'B' AND v.version = 1)
              WHERE version = 2 AND secret_id = (SELECT id FROM secrets WHERE name = 'B')",
         );
-        assert_eq!(store.get(&p("production/B")).unwrap_err().kind(), ErrorKind::Tampered);
-        assert_eq!(store.get(&p("production/A")).unwrap().value.expose(), b"value-of-a");
+        assert_eq!(
+            store.get(&p("production/B")).unwrap_err().kind(),
+            ErrorKind::Tampered
+        );
+        assert_eq!(
+            store.get(&p("production/A")).unwrap().value.expose(),
+            b"value-of-a"
+        );
         // Export fails whole rather than exporting a wrong value.
-        assert_eq!(store.export_env("production", "export", "", &|_| Ok(())).unwrap_err().kind(), ErrorKind::Tampered);
-        let log = store.audit_log(&AuditFilter { path: Some("production/B".into()), since: None }).unwrap();
+        assert_eq!(
+            store
+                .export_env("production", "export", "", &|_| Ok(()))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Tampered
+        );
+        let log = store
+            .audit_log(&AuditFilter {
+                path: Some("production/B".into()),
+                since: None,
+            })
+            .unwrap();
         let failed = log.iter().filter(|e| e.action == "unseal_failed").count();
         assert_eq!(failed, 3, "{log:?}");
         // Rekey refuses to run over a tampered key and changes nothing.
-        assert_eq!(store.rekey(Key::random().unwrap()).unwrap_err().kind(), ErrorKind::Tampered);
+        assert_eq!(
+            store.rekey(Key::random().unwrap()).unwrap_err().kind(),
+            ErrorKind::Tampered
+        );
         drop(store);
         assert!(db.open(&key).is_ok());
     });
@@ -319,7 +470,9 @@ fn audit_chain_verifies_and_detects_edits_and_deletions() {
         store.get(&p("production/A")).unwrap();
         store.delete(&p("production/A"), Expected::Any).unwrap();
         store.restore(&p("production/A")).unwrap();
-        store.export_env("production", "export", "dotenv", &|_| Ok(())).unwrap();
+        store
+            .export_env("production", "export", "dotenv", &|_| Ok(()))
+            .unwrap();
         store
             .audit(AuditEvent {
                 action: "rotate".into(),
@@ -331,8 +484,13 @@ fn audit_chain_verifies_and_detects_edits_and_deletions() {
             .unwrap();
         let log = store.audit_log(&AuditFilter::default()).unwrap();
         let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
-        assert_eq!(actions, ["init", "write", "read", "delete", "restore", "export", "rotate"]);
-        assert!(log.iter().all(|e| e.time.ends_with('Z') && !e.actor.is_empty()));
+        assert_eq!(
+            actions,
+            ["init", "write", "read", "delete", "restore", "export", "rotate"]
+        );
+        assert!(log
+            .iter()
+            .all(|e| e.time.ends_with('Z') && !e.actor.is_empty()));
         // Values appear only as their HMAC.
         let text = format!("{log:?}");
         assert!(!text.contains("hunter2"));
@@ -344,8 +502,26 @@ fn audit_chain_verifies_and_detects_edits_and_deletions() {
         assert_eq!(report.entries, 7);
         // Filters.
         let since = keyward_store::clock::parse_since("1h").unwrap();
-        assert_eq!(store.audit_log(&AuditFilter { path: Some("production/".into()), since: Some(since) }).unwrap().len(), 6);
-        assert_eq!(store.audit_log(&AuditFilter { path: None, since: Some("2999-01-01T00:00:00.000Z".into()) }).unwrap().len(), 0);
+        assert_eq!(
+            store
+                .audit_log(&AuditFilter {
+                    path: Some("production/".into()),
+                    since: Some(since)
+                })
+                .unwrap()
+                .len(),
+            6
+        );
+        assert_eq!(
+            store
+                .audit_log(&AuditFilter {
+                    path: None,
+                    since: Some("2999-01-01T00:00:00.000Z".into())
+                })
+                .unwrap()
+                .len(),
+            0
+        );
         drop(store);
 
         // An edited entry.
@@ -357,8 +533,15 @@ fn audit_chain_verifies_and_detects_edits_and_deletions() {
         assert!(keyward_store::audit::verify(backend.as_mut()).unwrap().ok());
         // An edit with the entry's own hash recomputed still breaks the next link.
         db.exec("UPDATE audit SET hash = 'ff' || substr(hash, 3) WHERE seq = 4");
-        assert_eq!(keyward_store::audit::verify(backend.as_mut()).unwrap().first_broken, Some(4));
-        db.exec("UPDATE audit SET hash = (SELECT prev_hash FROM audit WHERE seq = 5) WHERE seq = 4");
+        assert_eq!(
+            keyward_store::audit::verify(backend.as_mut())
+                .unwrap()
+                .first_broken,
+            Some(4)
+        );
+        db.exec(
+            "UPDATE audit SET hash = (SELECT prev_hash FROM audit WHERE seq = 5) WHERE seq = 4",
+        );
         // A deleted entry in the middle.
         db.exec("DELETE FROM audit WHERE seq = 5");
         let report = keyward_store::audit::verify(backend.as_mut()).unwrap();
@@ -392,16 +575,28 @@ fn retire_previous_after_grace() {
         let (mut store, _) = db.init();
         let path = p("production/REDIS_PASSWORD");
         set(&mut store, "production/REDIS_PASSWORD", b"one");
-        store.put_pending(&path, &v(b"two"), Expected::Version(1)).unwrap();
+        store
+            .put_pending(&path, &v(b"two"), Expected::Version(1))
+            .unwrap();
         store.promote(&path, 2, Expected::Version(1)).unwrap();
         let err = store.retire_previous(&path, 2).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Conflict);
         store.retire_previous(&path, 1).unwrap();
-        assert_eq!(store.get_stage(&path, Stage::Previous).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            store.get_stage(&path, Stage::Previous).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
         assert_eq!(store.get(&path).unwrap().value.expose(), b"two");
-        let stages: Vec<Stage> = store.history(&path).unwrap().iter().map(|i| i.stage).collect();
+        let stages: Vec<Stage> = store
+            .history(&path)
+            .unwrap()
+            .iter()
+            .map(|i| i.stage)
+            .collect();
         assert_eq!(stages, [Stage::Current, Stage::Retired]);
         let log = store.audit_log(&AuditFilter::default()).unwrap();
-        assert!(log.iter().any(|e| e.action == "retire" && e.version == Some(1) && e.outcome == "ok"));
+        assert!(log
+            .iter()
+            .any(|e| e.action == "retire" && e.version == Some(1) && e.outcome == "ok"));
     });
 }

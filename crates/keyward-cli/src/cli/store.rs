@@ -8,7 +8,12 @@ use std::path::PathBuf;
 pub struct StoreOpts {
     /// Store: a SQLite file or a postgres:// URL (`?schema=NAME` selects a schema)
     /// [default: .keyward/store.db].
-    #[arg(long, env = "KEYWARD_STORE", hide_env_values = true, value_name = "PATH|URL")]
+    #[arg(
+        long,
+        env = "KEYWARD_STORE",
+        hide_env_values = true,
+        value_name = "PATH|URL"
+    )]
     pub store: Option<String>,
     /// Read the master key (base64 of 32 bytes) from FILE instead of $KEYWARD_MASTER_KEY.
     #[arg(long, value_name = "FILE")]

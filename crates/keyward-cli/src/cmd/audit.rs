@@ -30,7 +30,10 @@ pub fn run(cmd: AuditCommand) -> Result<u8> {
                 return Ok(EXIT_OK);
             }
             for e in &entries {
-                let mut line = format!("{:>6}  {}  {:<12} {:<14} {}", e.seq, e.time, e.actor, e.action, e.outcome);
+                let mut line = format!(
+                    "{:>6}  {}  {:<12} {:<14} {}",
+                    e.seq, e.time, e.actor, e.action, e.outcome
+                );
                 if let Some(p) = &e.path {
                     line.push_str(&format!("  {p}"));
                 }

@@ -24,14 +24,19 @@ pub fn import(args: ImportArgs) -> Result<u8> {
         let existing = match store.get(&path) {
             Ok(current) => Some(current),
             Err(e) if e.kind() == ErrorKind::NotFound => None,
-            Err(e) => return Err(e).with_context(|| format!("import stopped at {path} after {written} writes")),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("import stopped at {path} after {written} writes"))
+            }
         };
         if existing.as_ref().is_some_and(|c| c.value == value) {
             unchanged += 1;
             continue;
         }
         let patch = MetaPatch {
-            kind: existing.is_none().then(|| Kind::infer(&entry.key).as_str().to_string()),
+            kind: existing
+                .is_none()
+                .then(|| Kind::infer(&entry.key).as_str().to_string()),
             ..Default::default()
         };
         let expected = existing.map_or(Expected::Absent, |c| Expected::Version(c.version));
@@ -61,17 +66,27 @@ fn check(format: &str, e: &Exported) -> Result<(), String> {
         } else {
             format!("--format {format}")
         };
-        return Err(format!("{} contains a NUL byte, which {target} cannot carry", e.name));
+        return Err(format!(
+            "{} contains a NUL byte, which {target} cannot carry",
+            e.name
+        ));
     }
     if format == "run" {
         return Ok(());
     }
     let Ok(text) = std::str::from_utf8(value) else {
-        return Err(format!("{} is not UTF-8 text, which --format {format} cannot carry (use --format k8s)", e.name));
+        return Err(format!(
+            "{} is not UTF-8 text, which --format {format} cannot carry (use --format k8s)",
+            e.name
+        ));
     };
     if format == "docker" {
         if let Some(c) = text.chars().find(|c| matches!(c, '\n' | '\r')) {
-            let what = if c == '\n' { "a newline" } else { "a carriage return" };
+            let what = if c == '\n' {
+                "a newline"
+            } else {
+                "a carriage return"
+            };
             return Err(format!(
                 "{} contains {what}, which `docker --env-file` cannot carry (use --format dotenv or k8s)",
                 e.name
@@ -116,15 +131,18 @@ fn dns_name(s: &str, max: usize, dots: bool) -> bool {
         && b.len() <= max
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || (dots && *c == b'.'))
+        && b.iter().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || (dots && *c == b'.')
+        })
 }
 
 fn k8s(secrets: &[Exported], args: &ExportArgs) -> Result<String> {
-    let name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("{}-secrets", args.env.to_ascii_lowercase().replace('_', "-")));
+    let name = args.name.clone().unwrap_or_else(|| {
+        format!(
+            "{}-secrets",
+            args.env.to_ascii_lowercase().replace('_', "-")
+        )
+    });
     if !dns_name(&name, 253, true) {
         bail!("invalid Kubernetes Secret name `{name}` (lowercase letters, digits, `-`, `.`)");
     }
@@ -136,7 +154,10 @@ fn k8s(secrets: &[Exported], args: &ExportArgs) -> Result<String> {
         out.push_str(&format!("  namespace: {ns}\n"));
     }
     out.push_str("  labels:\n    app.kubernetes.io/managed-by: keyward\n");
-    out.push_str(&format!("  annotations:\n    keyward.dev/environment: \"{}\"\n", args.env));
+    out.push_str(&format!(
+        "  annotations:\n    keyward.dev/environment: \"{}\"\n",
+        args.env
+    ));
     out.push_str("type: Opaque\n");
     if secrets.is_empty() {
         out.push_str("data: {}\n");
@@ -173,7 +194,11 @@ pub fn export(args: ExportArgs) -> Result<u8> {
     match &args.output {
         Some(file) => {
             keyward_env::fs::write_private(file, text.as_bytes(), false)?;
-            eprintln!("keyward: wrote {} secrets to {} (mode 0600)", secrets.len(), file.display());
+            eprintln!(
+                "keyward: wrote {} secrets to {} (mode 0600)",
+                secrets.len(),
+                file.display()
+            );
         }
         None => {
             let mut out = std::io::stdout().lock();
@@ -205,7 +230,9 @@ pub fn run(args: RunArgs) -> Result<u8> {
         .spawn()
         .with_context(|| format!("cannot run `{program}`"))?;
     drop(secrets);
-    let status = child.wait().with_context(|| format!("waiting for `{program}`"))?;
+    let status = child
+        .wait()
+        .with_context(|| format!("waiting for `{program}`"))?;
     Ok(exit_code(status))
 }
 

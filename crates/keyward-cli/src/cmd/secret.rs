@@ -35,7 +35,9 @@ fn read_value(generate: Option<&str>, raw: bool) -> Result<SecretBytes> {
         eprintln!("keyward: type the value, then Ctrl-D (it is not echoed to argv or history)");
     }
     let mut buf = Zeroizing::new(Vec::new());
-    stdin.read_to_end(&mut buf).context("cannot read the value from stdin")?;
+    stdin
+        .read_to_end(&mut buf)
+        .context("cannot read the value from stdin")?;
     if !raw {
         if buf.ends_with(b"\r\n") {
             let n = buf.len() - 2;
@@ -139,7 +141,10 @@ pub fn run(cmd: SecretCommand) -> Result<u8> {
                 "json" => println!("{}", serde_json::to_string_pretty(&versions)?),
                 "human" => {
                     for v in &versions {
-                        println!("v{}  {:<8}  {}  {}", v.version, v.stage, v.created_at, v.created_by);
+                        println!(
+                            "v{}  {:<8}  {}  {}",
+                            v.version, v.stage, v.created_at, v.created_by
+                        );
                     }
                 }
                 other => bail!("unknown format `{other}` (human or json)"),

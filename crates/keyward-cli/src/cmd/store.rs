@@ -63,14 +63,19 @@ pub fn run(cmd: StoreCommand) -> Result<u8> {
                     let key = Key::random()?;
                     let mut text = key.to_base64();
                     text.push('\n');
-                    keyward_env::fs::write_private(file, text.as_bytes(), false)
-                        .with_context(|| format!("cannot write master key to {}", file.display()))?;
+                    keyward_env::fs::write_private(file, text.as_bytes(), false).with_context(
+                        || format!("cannot write master key to {}", file.display()),
+                    )?;
                     key
                 }
                 None => master_key(&opts)?,
             };
             let store = Store::init(loc.open(true)?, kek)?;
-            eprintln!("keyward: initialized {} store at {}", store.backend_name(), store.location());
+            eprintln!(
+                "keyward: initialized {} store at {}",
+                store.backend_name(),
+                store.location()
+            );
             if let Some(file) = generate_key {
                 eprintln!(
                     "keyward: master key written to {} — keep it outside the repository; without it the store cannot be read",
@@ -90,7 +95,9 @@ pub fn run(cmd: StoreCommand) -> Result<u8> {
             )?;
             let mut store = open(&opts)?;
             let n = store.rekey(new)?;
-            eprintln!("keyward: re-wrapped {n} data keys and the audit key under the new master key");
+            eprintln!(
+                "keyward: re-wrapped {n} data keys and the audit key under the new master key"
+            );
             Ok(EXIT_OK)
         }
     }

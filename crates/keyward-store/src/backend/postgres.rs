@@ -137,9 +137,9 @@ impl PgBackend {
                 format!("no store at {shown} (run `keyward store init`)"),
             ));
         }
-        backend
-            .migrate()
-            .map_err(|e| StoreError::with_source(e.kind(), format!("cannot open store {shown}"), e))?;
+        backend.migrate().map_err(|e| {
+            StoreError::with_source(e.kind(), format!("cannot open store {shown}"), e)
+        })?;
         Ok(backend)
     }
 
@@ -161,13 +161,18 @@ impl PgBackend {
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
         )?;
         let current: i64 = tx
-            .query_one("SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations", &[])?
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
+                &[],
+            )?
             .get(0);
         let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
         if current > known {
             return Err(StoreError::new(
                 ErrorKind::Corrupt,
-                format!("schema version {current} is newer than this keyward understands ({known})"),
+                format!(
+                    "schema version {current} is newer than this keyward understands ({known})"
+                ),
             ));
         }
         for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
@@ -307,11 +312,14 @@ const SECRET_BY_PATH: &str = "SELECT id, env, name, kind, description, owner, cr
 const SECRETS_BY_PREFIX: &str = "SELECT id, env, name, kind, description, owner, created_at, updated_at, \
      last_rotated, rotation_interval_days, state, deleted_at, current_version, latest_version, revision \
      FROM secrets WHERE starts_with(env || '/' || name, $1) ORDER BY env, name";
-const VERSIONS: &str = "SELECT secret_id, version, stage, created_at, created_by, wrapped_key, ciphertext \
+const VERSIONS: &str =
+    "SELECT secret_id, version, stage, created_at, created_by, wrapped_key, ciphertext \
      FROM versions WHERE secret_id = $1 ORDER BY version DESC";
-const VERSION: &str = "SELECT secret_id, version, stage, created_at, created_by, wrapped_key, ciphertext \
+const VERSION: &str =
+    "SELECT secret_id, version, stage, created_at, created_by, wrapped_key, ciphertext \
      FROM versions WHERE secret_id = $1 AND version = $2";
-const AUDIT_SELECT: &str = "SELECT seq, time, actor, action, path, version, outcome, remote, detail, \
+const AUDIT_SELECT: &str =
+    "SELECT seq, time, actor, action, path, version, outcome, remote, detail, \
      value_hmac, prev_hash, hash FROM audit
      WHERE ($1::TEXT IS NULL OR path = $1)
        AND ($2::TEXT IS NULL OR starts_with(path, $2))
@@ -344,7 +352,11 @@ impl Tx for PgTx<'_, '_> {
 
     fn secrets(&mut self, prefix: &str) -> Result<Vec<SecretRow>> {
         let s = self.stmt(SECRETS_BY_PREFIX)?;
-        self.tx.query(&s, &[&prefix])?.iter().map(secret_row).collect()
+        self.tx
+            .query(&s, &[&prefix])?
+            .iter()
+            .map(secret_row)
+            .collect()
     }
 
     fn insert_secret(&mut self, row: &SecretRow) -> Result<i64> {
@@ -407,7 +419,11 @@ impl Tx for PgTx<'_, '_> {
 
     fn versions(&mut self, secret_id: i64) -> Result<Vec<VersionRow>> {
         let s = self.stmt(VERSIONS)?;
-        self.tx.query(&s, &[&secret_id])?.iter().map(version_row).collect()
+        self.tx
+            .query(&s, &[&secret_id])?
+            .iter()
+            .map(version_row)
+            .collect()
     }
 
     fn version(&mut self, secret_id: i64, version: u64) -> Result<Option<VersionRow>> {
@@ -440,7 +456,8 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn set_stage(&mut self, secret_id: i64, version: u64, stage: Stage) -> Result<()> {
-        let s = self.stmt("UPDATE versions SET stage = $3 WHERE secret_id = $1 AND version = $2")?;
+        let s =
+            self.stmt("UPDATE versions SET stage = $3 WHERE secret_id = $1 AND version = $2")?;
         self.tx
             .execute(&s, &[&secret_id, &(version as i64), &stage.as_str()])?;
         Ok(())
@@ -464,7 +481,8 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn set_wrapped_key(&mut self, secret_id: i64, version: u64, wrapped: &[u8]) -> Result<()> {
-        let s = self.stmt("UPDATE versions SET wrapped_key = $3 WHERE secret_id = $1 AND version = $2")?;
+        let s = self
+            .stmt("UPDATE versions SET wrapped_key = $3 WHERE secret_id = $1 AND version = $2")?;
         self.tx
             .execute(&s, &[&secret_id, &(version as i64), &wrapped])?;
         Ok(())

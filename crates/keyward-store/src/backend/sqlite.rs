@@ -105,7 +105,8 @@ impl SqliteBackend {
         };
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         restrict(path, 0o600);
-        conn.busy_timeout(Duration::from_secs(30)).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(30))
+            .map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
@@ -129,13 +130,18 @@ impl SqliteBackend {
         tx.execute_batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
         )?;
-        let current: i64 =
-            tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
+        let current: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?;
         let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
         if current > known {
             return Err(StoreError::new(
                 ErrorKind::Corrupt,
-                format!("schema version {current} is newer than this keyward understands ({known})"),
+                format!(
+                    "schema version {current} is newer than this keyward understands ({known})"
+                ),
             ));
         }
         for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
@@ -270,7 +276,9 @@ impl Tx for SqliteTx<'_> {
     fn meta_get(&mut self, key: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .tx
-            .query_row("SELECT value FROM store_meta WHERE key = ?1", [key], |r| r.get(0))
+            .query_row("SELECT value FROM store_meta WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
@@ -304,66 +312,70 @@ impl Tx for SqliteTx<'_> {
 
     fn insert_secret(&mut self, row: &SecretRow) -> Result<i64> {
         let m = &row.meta;
-        self.tx.prepare_cached(
-            "INSERT INTO secrets (env, name, kind, description, owner, created_at, updated_at,
+        self.tx
+            .prepare_cached(
+                "INSERT INTO secrets (env, name, kind, description, owner, created_at, updated_at,
                 last_rotated, rotation_interval_days, state, deleted_at, current_version,
                 latest_version, revision)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )?
-        .execute(params![
-            m.path.env(),
-            m.path.name(),
-            m.kind,
-            m.description,
-            m.owner,
-            m.created_at,
-            m.updated_at,
-            m.last_rotated,
-            m.rotation_interval_days.map(i64::from),
-            m.state,
-            m.deleted_at,
-            m.current_version as i64,
-            m.latest_version as i64,
-            m.revision as i64
-        ])?;
+            )?
+            .execute(params![
+                m.path.env(),
+                m.path.name(),
+                m.kind,
+                m.description,
+                m.owner,
+                m.created_at,
+                m.updated_at,
+                m.last_rotated,
+                m.rotation_interval_days.map(i64::from),
+                m.state,
+                m.deleted_at,
+                m.current_version as i64,
+                m.latest_version as i64,
+                m.revision as i64
+            ])?;
         Ok(self.tx.last_insert_rowid())
     }
 
     fn update_secret(&mut self, row: &SecretRow) -> Result<()> {
         let m = &row.meta;
-        self.tx.prepare_cached(
-            "UPDATE secrets SET kind = ?2, description = ?3, owner = ?4, updated_at = ?5,
+        self.tx
+            .prepare_cached(
+                "UPDATE secrets SET kind = ?2, description = ?3, owner = ?4, updated_at = ?5,
                 last_rotated = ?6, rotation_interval_days = ?7, state = ?8, deleted_at = ?9,
                 current_version = ?10, latest_version = ?11, revision = ?12
              WHERE id = ?1",
-        )?
-        .execute(params![
-            row.id,
-            m.kind,
-            m.description,
-            m.owner,
-            m.updated_at,
-            m.last_rotated,
-            m.rotation_interval_days.map(i64::from),
-            m.state,
-            m.deleted_at,
-            m.current_version as i64,
-            m.latest_version as i64,
-            m.revision as i64
-        ])?;
+            )?
+            .execute(params![
+                row.id,
+                m.kind,
+                m.description,
+                m.owner,
+                m.updated_at,
+                m.last_rotated,
+                m.rotation_interval_days.map(i64::from),
+                m.state,
+                m.deleted_at,
+                m.current_version as i64,
+                m.latest_version as i64,
+                m.revision as i64
+            ])?;
         Ok(())
     }
 
     fn versions(&mut self, secret_id: i64) -> Result<Vec<VersionRow>> {
-        let sql =
-            format!("SELECT {VERSION_COLS} FROM versions WHERE secret_id = ?1 ORDER BY version DESC");
+        let sql = format!(
+            "SELECT {VERSION_COLS} FROM versions WHERE secret_id = ?1 ORDER BY version DESC"
+        );
         let mut stmt = self.tx.prepare_cached(&sql)?;
         let rows = stmt.query_map([secret_id], version_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn version(&mut self, secret_id: i64, version: u64) -> Result<Option<VersionRow>> {
-        let sql = format!("SELECT {VERSION_COLS} FROM versions WHERE secret_id = ?1 AND version = ?2");
+        let sql =
+            format!("SELECT {VERSION_COLS} FROM versions WHERE secret_id = ?1 AND version = ?2");
         Ok(self
             .tx
             .prepare_cached(&sql)?
@@ -413,7 +425,9 @@ impl Tx for SqliteTx<'_> {
 
     fn set_wrapped_key(&mut self, secret_id: i64, version: u64, wrapped: &[u8]) -> Result<()> {
         self.tx
-            .prepare_cached("UPDATE versions SET wrapped_key = ?3 WHERE secret_id = ?1 AND version = ?2")?
+            .prepare_cached(
+                "UPDATE versions SET wrapped_key = ?3 WHERE secret_id = ?1 AND version = ?2",
+            )?
             .execute(params![secret_id, version as i64, wrapped])?;
         Ok(())
     }
