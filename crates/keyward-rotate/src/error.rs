@@ -1,0 +1,74 @@
+//! [`RotateError`]: the error type of this crate, classified by [`RotateErrorKind`].
+//!
+//! Messages never contain secret values: they name paths, steps, targets and causes.
+
+/// What went wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RotateErrorKind {
+    /// The store refused or failed an operation.
+    Store,
+    /// The target (database, Redis, command) failed or refused a step.
+    Target,
+    /// The new value did not work on the target (the test step failed).
+    TestFailed,
+    /// Configuration is missing or invalid (no target, no admin credentials…).
+    Config,
+    /// The request does not fit the secret's state (nothing to confirm, bad key format…).
+    Invalid,
+}
+
+impl RotateErrorKind {
+    /// A stable lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RotateErrorKind::Store => "store",
+            RotateErrorKind::Target => "target",
+            RotateErrorKind::TestFailed => "test_failed",
+            RotateErrorKind::Config => "config",
+            RotateErrorKind::Invalid => "invalid",
+        }
+    }
+}
+
+/// An error from rotation. `Display` is one line without secret values.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct RotateError {
+    kind: RotateErrorKind,
+    message: String,
+}
+
+impl RotateError {
+    /// A new error.
+    pub fn new(kind: RotateErrorKind, message: impl Into<String>) -> Self {
+        RotateError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// A target failure.
+    pub fn target(message: impl Into<String>) -> Self {
+        Self::new(RotateErrorKind::Target, message)
+    }
+
+    /// A configuration problem.
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(RotateErrorKind::Config, message)
+    }
+
+    /// The classification.
+    pub fn kind(&self) -> RotateErrorKind {
+        self.kind
+    }
+}
+
+impl From<keyward_store::StoreError> for RotateError {
+    fn from(e: keyward_store::StoreError) -> Self {
+        RotateError::new(RotateErrorKind::Store, e.to_string())
+    }
+}
+
+/// `Result` with [`RotateError`].
+pub type Result<T, E = RotateError> = std::result::Result<T, E>;

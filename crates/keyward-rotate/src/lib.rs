@@ -1,0 +1,26 @@
+//! keyward-rotate: resumable rotation and revocation of stored secrets against real
+//! targets.
+//!
+//! - [`machine`]: the state machine create → set → test → promote → (after the grace)
+//!   finish, recorded step by step in the store so an interrupted run resumes.
+//! - [`target`]: PostgreSQL roles (single or alternating), Redis ACL users, JWT keyrings,
+//!   command hooks and manual keys.
+//! - [`revoke`] and [`incident`]: revocation with no grace, incident records and reports.
+//! - [`plan`]: settings per secret from `keyward.toml`, schedule status.
+//! - [`jwt`]: keyrings with key ids, HS256 signing and verification.
+
+pub mod clock;
+mod error;
+pub mod fault;
+pub mod incident;
+pub mod jwt;
+pub mod machine;
+pub mod plan;
+pub mod revoke;
+pub mod state;
+pub mod target;
+
+pub use error::{Result, RotateError, RotateErrorKind};
+pub use machine::{Outcome, Rotator};
+pub use plan::{plan, status, Plan, StatusRow};
+pub use state::{FindingRef, IncidentRecord, RotationState, Step};

@@ -1,0 +1,373 @@
+//! The resumable rotation state machine: create → set → test → promote → (after the
+//! grace) finish, modelled on AWS Secrets Manager (AWSPENDING / AWSCURRENT / AWSPREVIOUS).
+//!
+//! Each step is idempotent, audit-logged (`rotate.create`, `rotate.set`, …) and recorded in
+//! the secret's rotation state in the store *after* its action, so a process killed at any
+//! point repeats at most the last step on the next run. The step order keeps a working
+//! credential at every moment: the current version stays current until the new one has
+//! passed its test on the target, and the old one is retired only at finish.
+
+use crate::clock;
+use crate::error::{Result, RotateError, RotateErrorKind};
+use crate::fault::crash_point;
+use crate::plan::{plan, Plan};
+use crate::state::{RotationState, Step};
+use crate::target::{self, StepCtx, Target};
+use keyward_core::policy::rotation::TargetSpec;
+use keyward_core::policy::Policy;
+use keyward_core::SecretBytes;
+use keyward_store::{AuditEvent, ErrorKind, Expected, MetaPatch, SecretMeta, SecretPath, Stage, Store};
+use zeroize::Zeroizing;
+
+/// What a call left behind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing was due.
+    Nothing,
+    /// The new version is current; the previous one is valid until `grace_until`.
+    InGrace {
+        /// The new current version.
+        version: u64,
+        /// End of the grace.
+        grace_until: String,
+    },
+    /// The rotation is complete (the old value retired on the target).
+    Finished {
+        /// The current version.
+        version: u64,
+    },
+    /// A manual target waits for `keyward rotate confirm`.
+    AwaitingConfirm {
+        /// The steps to follow.
+        steps: Vec<String>,
+    },
+}
+
+/// Runs rotations of the secrets of one store under one policy.
+pub struct Rotator<'a> {
+    pub(crate) store: &'a mut Store,
+    pub(crate) policy: &'a Policy,
+}
+
+impl std::fmt::Debug for Rotator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rotator").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+impl<'a> Rotator<'a> {
+    /// A rotator over `store` with `policy`.
+    pub fn new(store: &'a mut Store, policy: &'a Policy) -> Self {
+        Rotator { store, policy }
+    }
+
+    /// Rotate `path` now: resume a rotation in progress, finish an expired grace, or start
+    /// a new rotation (after finishing an unexpired grace early). Runs until the new value
+    /// is current (in grace) or, with a zero grace, finished.
+    pub fn rotate(&mut self, path: &SecretPath) -> Result<Outcome> {
+        self.advance(path, true, true)
+    }
+
+    /// Continue whatever is in progress on `path` (an interrupted rotation, an expired
+    /// grace) without starting a new rotation.
+    pub fn resume(&mut self, path: &SecretPath) -> Result<Outcome> {
+        self.advance(path, false, false)
+    }
+
+    /// The resolved plan for `path`.
+    pub fn plan_of(&mut self, path: &SecretPath) -> Result<(SecretMeta, Plan)> {
+        let meta = self.store.meta(path)?;
+        let p = plan(self.policy, &meta);
+        Ok((meta, p))
+    }
+
+    pub(crate) fn audit(&mut self, path: &SecretPath, action: &str, version: Option<u64>, outcome: &str, detail: String) {
+        let _ = self.store.audit(AuditEvent {
+            action: action.into(),
+            path: Some(path.to_string()),
+            version,
+            outcome: outcome.into(),
+            detail: Some(detail),
+            value_hmac: None,
+        });
+    }
+
+    /// Save `state` if the secret is still at `revision`; `false` on a lost race.
+    pub(crate) fn save(&mut self, path: &SecretPath, state: &RotationState, revision: u64) -> Result<bool> {
+        let patch = MetaPatch {
+            state: Some(state.to_text()),
+            ..Default::default()
+        };
+        match self.store.update_meta(path, &patch, Some(revision)) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::Conflict => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Save after our own store change bumped the revision.
+    pub(crate) fn save_now(&mut self, path: &SecretPath, state: &RotationState) -> Result<()> {
+        let rev = self.store.meta(path)?.revision;
+        self.save(path, state, rev)?;
+        Ok(())
+    }
+
+    /// Record a failure in the state (best effort) and return the error.
+    fn fail(&mut self, path: &SecretPath, mut st: RotationState, step: &str, err: RotateError) -> RotateError {
+        self.audit(path, &format!("rotate.{step}"), st.pending_version, "error", err.to_string());
+        st.last_error = Some(format!("{step}: {err}"));
+        st.last_error_at = Some(clock::now_text());
+        let _ = self.save_now(path, &st);
+        err
+    }
+
+    /// The target of `plan`, with admin credentials from the environment or the store.
+    pub(crate) fn target_for(&mut self, path: &SecretPath, plan: &Plan) -> Result<Box<dyn Target>> {
+        let spec = plan.target.clone().ok_or_else(|| {
+            RotateError::config(format!(
+                "{path} has no rotation target; set [variables.{}.rotation] target in keyward.toml",
+                path.name()
+            ))
+        })?;
+        let admin = match spec.admin() {
+            None => None,
+            Some(src) => Some(self.admin_url(&src)?),
+        };
+        target::build(&spec, admin)
+    }
+
+    fn admin_url(&mut self, src: &keyward_core::policy::rotation::AdminSource) -> Result<Zeroizing<String>> {
+        if let Some(var) = &src.admin_url_env {
+            return std::env::var(var)
+                .map(Zeroizing::new)
+                .map_err(|_| RotateError::config(format!("admin credentials: environment variable {var} is not set")));
+        }
+        let p = src.admin_url_secret.as_deref().unwrap_or_default();
+        let path: SecretPath = p.parse()?;
+        let r = self.store.get(&path)?;
+        Ok(Zeroizing::new(r.value.to_lossy()))
+    }
+
+    fn value(&mut self, path: &SecretPath, version: Option<u64>) -> Result<Option<SecretBytes>> {
+        match version {
+            None | Some(0) => Ok(None),
+            Some(v) => Ok(Some(self.store.get_version(path, v)?.value)),
+        }
+    }
+
+    /// The loop: read the recorded step, perform the next one, record it, repeat.
+    /// `start` begins a new rotation when idle; `early` finishes a running grace first.
+    pub(crate) fn advance(&mut self, path: &SecretPath, start: bool, early: bool) -> Result<Outcome> {
+        let mut started = false;
+        let mut outcome = Outcome::Nothing;
+        loop {
+            let meta = self.store.meta(path)?;
+            let mut st = RotationState::parse(&meta.state);
+            let p = plan(self.policy, &meta);
+            match st.step {
+                Step::Idle if !start || started => return Ok(outcome),
+                Step::AwaitingConfirm => {
+                    let steps = self.target_for(path, &p)?.manual_steps().unwrap_or_default();
+                    return Ok(Outcome::AwaitingConfirm { steps });
+                }
+                Step::Idle => {
+                    started = true;
+                    let target = self.target_for(path, &p)?;
+                    if let Some(steps) = target.manual_steps() {
+                        st.step = Step::AwaitingConfirm;
+                        st.from_version = Some(meta.current_version).filter(|v| *v > 0);
+                        st.started_at = Some(clock::now_text());
+                        self.save(path, &st, meta.revision)?;
+                        self.audit(path, "rotate.create", None, "ok", format!("manual task opened ({} steps)", steps.len()));
+                        return Ok(Outcome::AwaitingConfirm { steps });
+                    }
+                    let pending = match self.store.history(path)?.iter().find(|v| v.stage == Stage::Pending) {
+                        Some(v) => v.version, // left by an interrupted create: adopt it
+                        None => {
+                            let value = keyward_env::generate::try_generate(p.kind)
+                                .map_err(|e| RotateError::target(e.to_string()))?
+                                .ok_or_else(|| RotateError::config(format!(
+                                    "{path}: kind {} has no generator; use a manual target", p.kind.as_str()
+                                )))?;
+                            let expected = match meta.current_version {
+                                0 => Expected::Any,
+                                v => Expected::Version(v),
+                            };
+                            self.store.put_pending(path, &value, expected)?.version
+                        }
+                    };
+                    crash_point("create");
+                    st.step = Step::Created;
+                    st.pending_version = Some(pending);
+                    st.from_version = Some(meta.current_version).filter(|v| *v > 0);
+                    st.pending_login = target.next_login(st.active_login.as_deref());
+                    st.started_at = Some(clock::now_text());
+                    st.last_error = None;
+                    st.last_error_at = None;
+                    self.audit(path, "rotate.create", Some(pending), "ok", format!("pending version {pending} for {}", target.describe()));
+                    self.save_now(path, &st)?;
+                    crash_point("create+recorded");
+                }
+                Step::Created => {
+                    let mut target = self.target_for(path, &p)?;
+                    let pending = st.pending_version.unwrap_or_default();
+                    let new = self.value(path, Some(pending))?.ok_or_else(|| RotateError::new(RotateErrorKind::Invalid, "no pending version"))?;
+                    let old = self.value(path, st.from_version)?;
+                    let ctx = StepCtx { path, version: pending, login: st.pending_login.as_deref() };
+                    match target.set(&ctx, &new, old.as_ref()) {
+                        Ok(detail) => self.audit(path, "rotate.set", Some(pending), "ok", detail),
+                        Err(e) => return Err(self.fail(path, st, "set", e)),
+                    }
+                    crash_point("set");
+                    st.step = Step::Set;
+                    self.save(path, &st, meta.revision)?;
+                    crash_point("set+recorded");
+                }
+                Step::Set => {
+                    let mut target = self.target_for(path, &p)?;
+                    let pending = st.pending_version.unwrap_or_default();
+                    let new = self.value(path, Some(pending))?.ok_or_else(|| RotateError::new(RotateErrorKind::Invalid, "no pending version"))?;
+                    let ctx = StepCtx { path, version: pending, login: st.pending_login.as_deref() };
+                    match target.test(&ctx, &new) {
+                        Ok(detail) => self.audit(path, "rotate.test", Some(pending), "ok", detail),
+                        Err(e) => {
+                            let old = self.value(path, st.from_version)?;
+                            self.audit(path, "rotate.test", Some(pending), "failed", e.to_string());
+                            let rb = target.rollback(&ctx, &new, old.as_ref());
+                            let rb_detail = match &rb {
+                                Ok(d) => d.clone(),
+                                Err(e) => e.to_string(),
+                            };
+                            self.audit(path, "rotate.rollback", Some(pending), if rb.is_ok() { "ok" } else { "error" }, rb_detail);
+                            rb?;
+                            self.store.discard_pending(path, pending)?;
+                            st.step = Step::Idle;
+                            st.pending_version = None;
+                            st.pending_login = None;
+                            st.from_version = None;
+                            st.last_error = Some(format!("test: {e}"));
+                            st.last_error_at = Some(clock::now_text());
+                            self.save_now(path, &st)?;
+                            return Err(e);
+                        }
+                    }
+                    crash_point("test");
+                    st.step = Step::Tested;
+                    self.save(path, &st, meta.revision)?;
+                    crash_point("test+recorded");
+                }
+                Step::Tested => {
+                    let pending = st.pending_version.unwrap_or_default();
+                    if meta.current_version != pending {
+                        // The version the rotation started from, or none (revoked): anything
+                        // else means someone wrote directly meanwhile, and promote refuses.
+                        let expected = match (meta.current_version, st.from_version) {
+                            (0, _) => Expected::Any,
+                            (_, Some(v)) => Expected::Version(v),
+                            (_, None) => Expected::Absent,
+                        };
+                        self.store.promote(path, pending, expected)?;
+                    }
+                    crash_point("promote");
+                    let grace = if st.revoking.is_some() { 0 } else { p.grace_days };
+                    let until = clock::format(clock::add_days(clock::now(), grace));
+                    st.step = Step::Promoted;
+                    st.previous_login = st.active_login.take();
+                    st.active_login = st.pending_login.take();
+                    st.pending_version = None;
+                    st.grace_until = Some(until.clone());
+                    self.audit(path, "rotate.promote", Some(pending), "ok", format!("version {pending} is current; previous valid until {until}"));
+                    self.save_now(path, &st)?;
+                    crash_point("promote+recorded");
+                    outcome = Outcome::InGrace { version: pending, grace_until: until };
+                    if grace > 0 {
+                        return Ok(outcome);
+                    }
+                }
+                Step::Promoted => {
+                    let expired = st.grace_until.as_deref().and_then(clock::parse).is_none_or(|g| clock::now() >= g);
+                    if !expired && !(start && early && !started) {
+                        return Ok(Outcome::InGrace { version: meta.current_version, grace_until: st.grace_until.clone().unwrap_or_default() });
+                    }
+                    self.finish(path, &meta, st, &p)?;
+                    outcome = Outcome::Finished { version: meta.current_version };
+                }
+            }
+        }
+    }
+
+    /// Retire (or, when revoking, revoke) the previous value on the target and in the store.
+    fn finish(&mut self, path: &SecretPath, meta: &SecretMeta, mut st: RotationState, p: &Plan) -> Result<()> {
+        let revoking = st.revoking.clone();
+        if let Some(old_v) = st.from_version {
+            let old = self.value(path, Some(old_v))?.ok_or_else(|| RotateError::new(RotateErrorKind::Invalid, "no previous version"))?;
+            let mut target = self.target_for(path, p)?;
+            let ctx = StepCtx { path, version: old_v, login: st.previous_login.as_deref() };
+            match target.finish(&ctx, &old) {
+                Ok(detail) => self.audit(path, "rotate.finish", Some(old_v), "ok", detail),
+                Err(e) => return Err(self.fail(path, st, "finish", e)),
+            }
+            crash_point("finish");
+            let stage = self.store.history(path)?.iter().find(|v| v.version == old_v).map(|v| v.stage);
+            match (stage, &revoking) {
+                (Some(Stage::Revoked), _) => {}
+                (Some(_), Some(_)) => self.store.revoke(path, old_v)?,
+                (Some(Stage::Previous), None) => self.store.retire_previous(path, old_v)?,
+                _ => {}
+            }
+        }
+        let now = clock::now_text();
+        if let Some(id) = &revoking {
+            if let Some(inc) = st.incidents.iter_mut().find(|i| &i.id == id) {
+                inc.closed_at = Some(now.clone());
+            }
+            self.audit(path, "incident.close", st.from_version, "ok", format!("{id}: replacement current, old credential removed"));
+        }
+        st.step = Step::Idle;
+        st.revoking = None;
+        st.from_version = None;
+        st.previous_login = None;
+        st.grace_until = None;
+        st.last_error = None;
+        st.last_error_at = None;
+        let _ = meta;
+        self.save_now(path, &st)?;
+        crash_point("finish+recorded");
+        Ok(())
+    }
+
+    /// Close a manual rotation: check `value` (format, live/test mode), store it as the new
+    /// version and promote it.
+    pub fn confirm(&mut self, path: &SecretPath, value: &SecretBytes) -> Result<Outcome> {
+        let (meta, p) = self.plan_of(path)?;
+        let mut st = RotationState::parse(&meta.state);
+        if st.step != Step::AwaitingConfirm {
+            return Err(RotateError::new(
+                RotateErrorKind::Invalid,
+                format!("{path} has no manual rotation waiting (start one with `keyward rotate {path}`)"),
+            ));
+        }
+        if let Err(e) = target::manual::check_key(p.kind, p.stripe_mode, value) {
+            self.audit(path, "rotate.confirm", None, "denied", e.to_string());
+            return Err(e);
+        }
+        if let Some(old) = self.store.history(path)?.iter().find(|v| v.stage == Stage::Pending) {
+            self.store.discard_pending(path, old.version)?;
+        }
+        let expected = match meta.current_version {
+            0 => Expected::Any,
+            v => Expected::Version(v),
+        };
+        let info = self.store.put_pending(path, value, expected)?;
+        self.audit(path, "rotate.confirm", Some(info.version), "ok", "new key checked (format, mode) and stored as pending".into());
+        st.step = Step::Tested;
+        st.pending_version = Some(info.version);
+        self.save_now(path, &st)?;
+        self.advance(path, false, false)
+    }
+
+    /// Whether `spec` is a manual target.
+    pub(crate) fn is_manual(spec: Option<&TargetSpec>) -> bool {
+        matches!(spec, Some(TargetSpec::Manual { .. }))
+    }
+}

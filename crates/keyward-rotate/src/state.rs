@@ -1,0 +1,124 @@
+//! The rotation state of one secret, kept as JSON in the store's per-secret `state` field
+//! and advanced with compare-and-set on the secret's revision.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a secret's rotation stands (AWS Secrets Manager's steps, plus the grace period).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// No rotation in progress.
+    #[default]
+    Idle,
+    /// A `pending` version exists in the store (not yet on the target).
+    Created,
+    /// The pending value is applied on the target (both may work).
+    Set,
+    /// The pending value was verified on the target.
+    Tested,
+    /// Promoted: the new version is current, the old one `previous` until the grace ends.
+    Promoted,
+    /// A manual target waits for `keyward rotate confirm`.
+    AwaitingConfirm,
+}
+
+impl Step {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Idle => "idle",
+            Step::Created => "created",
+            Step::Set => "set",
+            Step::Tested => "tested",
+            Step::Promoted => "grace",
+            Step::AwaitingConfirm => "awaiting_confirm",
+        }
+    }
+}
+
+/// A recorded incident (a revocation). Its actions and the reads of the revoked version
+/// are taken from the audit log when the report is built.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentRecord {
+    /// `INC-ENV-NAME-vN`.
+    pub id: String,
+    /// `ENV/NAME`.
+    pub path: String,
+    /// The revoked version.
+    pub version: u64,
+    /// Why, as given.
+    pub reason: String,
+    /// Who revoked it.
+    pub actor: String,
+    /// When the incident was opened.
+    pub opened_at: String,
+    /// When the revoked version was created.
+    pub version_created_at: Option<String>,
+    /// When the replacement was in place and the old credential removed.
+    pub closed_at: Option<String>,
+    /// The scan finding that exposed it, if given.
+    pub finding: Option<FindingRef>,
+}
+
+/// The scan finding tied to an incident (no secret: fingerprint and location only).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingRef {
+    /// `kw1:…`.
+    pub fingerprint: String,
+    /// Rule id.
+    pub rule: Option<String>,
+    /// File where it was found.
+    pub file: Option<String>,
+    /// Line.
+    pub line: Option<u64>,
+    /// The commit that introduced it.
+    pub commit: Option<String>,
+    /// Its author.
+    pub author: Option<String>,
+    /// Its date: the exposure start.
+    pub date: Option<String>,
+    /// Whether the finding's fingerprint matches the revoked value under its rule.
+    pub matches_revoked_value: Option<bool>,
+}
+
+/// The rotation state of a secret.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RotationState {
+    /// The current step.
+    pub step: Step,
+    /// The pending (new) version of the rotation in progress.
+    pub pending_version: Option<u64>,
+    /// The version that was current when the rotation started.
+    pub from_version: Option<u64>,
+    /// The login (role/user) the new value belongs to.
+    pub pending_login: Option<String>,
+    /// The login of the current value.
+    pub active_login: Option<String>,
+    /// The login of the previous value (during the grace).
+    pub previous_login: Option<String>,
+    /// When the rotation in progress started.
+    pub started_at: Option<String>,
+    /// When the grace of the previous value ends.
+    pub grace_until: Option<String>,
+    /// Set when the rotation is a revocation: the incident it belongs to.
+    pub revoking: Option<String>,
+    /// Why the last attempt failed (no values), and when.
+    pub last_error: Option<String>,
+    /// When the last error happened.
+    pub last_error_at: Option<String>,
+    /// Incidents recorded for this secret.
+    pub incidents: Vec<IncidentRecord>,
+}
+
+impl RotationState {
+    /// Parse the store's state text (`{}` and unknown shapes give the default state).
+    pub fn parse(text: &str) -> RotationState {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+
+    /// As JSON text for the store.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).expect("state serializes")
+    }
+}
