@@ -1,7 +1,7 @@
 //! Command implementations; each returns the process exit code.
 
-mod baseline;
 mod audit;
+mod baseline;
 mod env;
 mod exchange;
 mod gitscan;
