@@ -58,7 +58,7 @@ pub fn check(validator: Validator, c: &Candidate<'_>) -> Verdict {
         Validator::Jwt => ok(jwt_header(c.secret()).is_some()),
         Validator::PemBody => ok(pem_body_ok(c.secret())),
         Validator::DockerAuth => ok(docker_auth_ok(c.secret())),
-        Validator::UrlPassword => ok(!url_is_template(c.whole())),
+        Validator::UrlPassword => ok(!url_is_template(c.whole()) && !user_is_password(c)),
         Validator::K8sSecretData => k8s_secret_data(c),
     }
 }
@@ -145,6 +145,16 @@ fn docker_auth_ok(value: &[u8]) -> bool {
         }
         None => false,
     }
+}
+
+/// `app:app@`, `guest:guest@`: a default where the password repeats the user name.
+fn user_is_password(c: &Candidate<'_>) -> bool {
+    let before = &c.data[c.whole.0..c.secret.0];
+    let user = before
+        .strip_suffix(b":")
+        .map(|b| b.rsplit(|&x| x == b'/' || x == b':').next().unwrap_or(b""))
+        .unwrap_or(b"");
+    !user.is_empty() && user.eq_ignore_ascii_case(c.secret())
 }
 
 fn url_is_template(url: &[u8]) -> bool {
