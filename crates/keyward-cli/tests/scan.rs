@@ -85,7 +85,10 @@ fn show_secrets_reveals_values() {
 
 #[test]
 fn json_output_has_versioned_schema() {
-    let dir = tree(&[("config/.env.production", &format!("\nSTRIPE_SECRET_KEY={LIVE}\n"))]);
+    let dir = tree(&[(
+        "config/.env.production",
+        &format!("\nSTRIPE_SECRET_KEY={LIVE}\n"),
+    )]);
     let (code, v) = json_scan(dir.path(), &[]);
     assert_eq!(code, 1);
     assert_eq!(v["version"], 1);
@@ -109,7 +112,10 @@ fn fingerprint_is_stable_across_runs_and_paths() {
     let b = tree(&[("deep/dir/y.py", &format!("key = '{LIVE}'\n"))]);
     let (_, va) = json_scan(a.path(), &[]);
     let (_, vb) = json_scan(b.path(), &[]);
-    assert_eq!(va["findings"][0]["fingerprint"], vb["findings"][0]["fingerprint"]);
+    assert_eq!(
+        va["findings"][0]["fingerprint"],
+        vb["findings"][0]["fingerprint"]
+    );
 }
 
 #[test]
@@ -148,7 +154,8 @@ fn output_file_flag_writes_report() {
         .assert()
         .code(1)
         .stdout(predicate::str::is_empty());
-    let v: Value = serde_json::from_slice(&fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let v: Value =
+        serde_json::from_slice(&fs::read(dir.path().join("report.json")).unwrap()).unwrap();
     assert_eq!(v["findings"][0]["rule"], "stripe-live-secret-key");
 }
 
@@ -171,8 +178,16 @@ fn test_keys_are_lower_severity_than_live_keys() {
     assert_eq!(v["findings"][1]["severity"], "medium");
     // --fail-on high ignores the test key alone
     let dir = tree(&[("a.env", &format!("B={TEST}\n"))]);
-    keyward().current_dir(dir.path()).args(["scan", "--fail-on", "high"]).assert().code(0);
-    keyward().current_dir(dir.path()).args(["scan", "--fail-on", "medium"]).assert().code(1);
+    keyward()
+        .current_dir(dir.path())
+        .args(["scan", "--fail-on", "high"])
+        .assert()
+        .code(0);
+    keyward()
+        .current_dir(dir.path())
+        .args(["scan", "--fail-on", "medium"])
+        .assert()
+        .code(1);
 }
 
 #[test]
@@ -181,7 +196,9 @@ fn missing_path_is_usage_error() {
         .args(["scan", "/definitely/not/here"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("/definitely/not/here: no such file or directory"))
+        .stderr(predicate::str::contains(
+            "/definitely/not/here: no such file or directory",
+        ))
         .stderr(predicate::function(|s: &str| s.lines().count() == 1));
 }
 
@@ -204,7 +221,9 @@ fn unreadable_files_and_broken_symlinks_warn_but_do_not_stop() {
         .args(["scan", ".", "/proc/self/mem"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("warning: dangling: broken symbolic link"))
+        .stderr(predicate::str::contains(
+            "warning: dangling: broken symbolic link",
+        ))
         .stderr(predicate::str::contains("warning: /proc/self/mem"))
         .stdout(predicate::str::contains("2 unreadable"));
 }
@@ -215,7 +234,11 @@ fn binary_and_large_files_are_skipped_and_counted() {
     let mut bin = vec![0u8, 1, 2, 3];
     bin.extend_from_slice(format!("K={LIVE}").as_bytes());
     fs::write(dir.path().join("blob.bin"), bin).unwrap();
-    fs::write(dir.path().join("big.env"), format!("K={LIVE}\n{}", "x".repeat(2000))).unwrap();
+    fs::write(
+        dir.path().join("big.env"),
+        format!("K={LIVE}\n{}", "x".repeat(2000)),
+    )
+    .unwrap();
     let (code, v) = json_scan(dir.path(), &["--max-file-size", "1K"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["summary"]["skipped"]["binary"], 1);
@@ -256,7 +279,10 @@ fn gitignore_and_keywardignore_are_honoured_unless_no_ignore() {
         ("ignored/a.env", &format!("K={LIVE}\n")),
         ("fixtures/b.env", &format!("K={LIVE}\n")),
         (".env.production", &format!("K={TEST}\n")),
-        (".npmrc", "//registry.npmjs.org/:_authToken=npm_Rk7Lq2Zx9Vm4Wt8Nb3Hd6Fj1Gc5Sy0Ua8Xe3U\n"),
+        (
+            ".npmrc",
+            "//registry.npmjs.org/:_authToken=npm_Rk7Lq2Zx9Vm4Wt8Nb3Hd6Fj1Gc5Sy0Ua8Xe3U\n",
+        ),
     ]);
     let (_, v) = json_scan(dir.path(), &[]);
     let paths: Vec<&str> = v["findings"]
@@ -265,9 +291,14 @@ fn gitignore_and_keywardignore_are_honoured_unless_no_ignore() {
         .iter()
         .map(|f| f["path"].as_str().unwrap())
         .collect();
-    assert!(paths.contains(&".env.production"), "hidden files are scanned: {paths:?}");
+    assert!(
+        paths.contains(&".env.production"),
+        "hidden files are scanned: {paths:?}"
+    );
     assert!(paths.contains(&".npmrc"), "{paths:?}");
-    assert!(!paths.iter().any(|p| p.starts_with("ignored") || p.starts_with("fixtures")));
+    assert!(!paths
+        .iter()
+        .any(|p| p.starts_with("ignored") || p.starts_with("fixtures")));
     let (_, v) = json_scan(dir.path(), &["--no-ignore"]);
     let paths: Vec<String> = v["findings"]
         .as_array()
@@ -282,7 +313,11 @@ fn gitignore_and_keywardignore_are_honoured_unless_no_ignore() {
 #[test]
 fn git_directory_is_never_scanned() {
     let dir = tree(&[(".git/config", &format!("token = {LIVE}\n"))]);
-    keyward().current_dir(dir.path()).args(["scan", "--no-ignore"]).assert().code(0);
+    keyward()
+        .current_dir(dir.path())
+        .args(["scan", "--no-ignore"])
+        .assert()
+        .code(0);
 }
 
 #[test]
@@ -314,7 +349,10 @@ fn placeholders_references_and_publishable_keys_are_not_reported() {
 
 #[test]
 fn malformed_policy_is_a_one_line_error() {
-    let dir = tree(&[("keyward.toml", "[scan]\nmax_file_sise = 10\n"), ("a.txt", "hi\n")]);
+    let dir = tree(&[
+        ("keyward.toml", "[scan]\nmax_file_sise = 10\n"),
+        ("a.txt", "hi\n"),
+    ]);
     keyward()
         .current_dir(dir.path())
         .arg("scan")
@@ -337,7 +375,10 @@ regex = '''\b(acme_[a-z0-9]{20})\b'''
 examples = ["t = acme_q8z3k9x2m7v4t1w6r5n0"]
 negative_examples = ["t = acme_short"]
 "#;
-    let dir = tree(&[("keyward.toml", policy), ("a.txt", "x acme_q8z3k9x2m7v4t1w6r5n0 y\n")]);
+    let dir = tree(&[
+        ("keyward.toml", policy),
+        ("a.txt", "x acme_q8z3k9x2m7v4t1w6r5n0 y\n"),
+    ]);
     keyward()
         .current_dir(dir.path())
         .args(["scan", "a.txt"])
@@ -363,7 +404,9 @@ negative_examples = ["t = acme_short"]
         .args(["rules", "check"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("rule `acme-internal-token`: example #1 was not detected"));
+        .stderr(predicate::str::contains(
+            "rule `acme-internal-token`: example #1 was not detected",
+        ));
 }
 
 #[test]
