@@ -71,7 +71,10 @@ const READS: &[&str] = &["read", "export", "run"];
 
 /// The report of incident `id`; `None` when there is none.
 pub fn report(store: &mut Store, id: &str) -> Result<Option<IncidentReport>> {
-    let Some(incident) = list(store)?.into_iter().find(|i| i.id.eq_ignore_ascii_case(id)) else {
+    let Some(incident) = list(store)?
+        .into_iter()
+        .find(|i| i.id.eq_ignore_ascii_case(id))
+    else {
         return Ok(None);
     };
     let entries = store.audit_log(&AuditFilter {
@@ -85,12 +88,26 @@ pub fn report(store: &mut Store, id: &str) -> Result<Option<IncidentReport>> {
         .collect();
     let actions = entries
         .iter()
-        .filter(|e| e.time >= incident.opened_at && !READS.contains(&e.action.as_str()) && e.action != "update_meta")
+        .filter(|e| {
+            e.time >= incident.opened_at
+                && !READS.contains(&e.action.as_str())
+                && e.action != "update_meta"
+        })
         .map(AuditLine::from)
         .collect();
-    let (exposure_start, exposure_source) = match incident.finding.as_ref().and_then(|f| f.date.clone().map(|d| (d, f))) {
-        Some((date, f)) => (Some(date), format!("commit {}", f.commit.clone().unwrap_or_default())),
-        None => (incident.version_created_at.clone(), "version created (no finding given)".into()),
+    let (exposure_start, exposure_source) = match incident
+        .finding
+        .as_ref()
+        .and_then(|f| f.date.clone().map(|d| (d, f)))
+    {
+        Some((date, f)) => (
+            Some(date),
+            format!("commit {}", f.commit.clone().unwrap_or_default()),
+        ),
+        None => (
+            incident.version_created_at.clone(),
+            "version created (no finding given)".into(),
+        ),
     };
     Ok(Some(IncidentReport {
         incident,
@@ -111,19 +128,39 @@ impl IncidentReport {
         s += &format!("- **Reason**: {}\n", i.reason);
         s += &format!("- **Revoked by**: {} at {}\n", i.actor, i.opened_at);
         s += &format!("- **Version created**: {}\n", opt(&i.version_created_at));
-        s += &format!("- **Exposure start**: {} ({})\n", opt(&self.exposure_start), self.exposure_source);
+        s += &format!(
+            "- **Exposure start**: {} ({})\n",
+            opt(&self.exposure_start),
+            self.exposure_source
+        );
         s += &format!("- **Closed**: {}\n", opt(&i.closed_at));
         if let Some(f) = &i.finding {
             s += "\n## Finding\n\n";
             s += &format!("- Fingerprint: `{}`\n", f.fingerprint);
             s += &format!("- Rule: {}\n", opt(&f.rule));
-            s += &format!("- Location: {}:{}\n", opt(&f.file), f.line.map_or("—".into(), |l| l.to_string()));
-            s += &format!("- Introduced by commit {} ({}, {})\n", opt(&f.commit), opt(&f.author), opt(&f.date));
+            s += &format!(
+                "- Location: {}:{}\n",
+                opt(&f.file),
+                f.line.map_or("—".into(), |l| l.to_string())
+            );
+            s += &format!(
+                "- Introduced by commit {} ({}, {})\n",
+                opt(&f.commit),
+                opt(&f.author),
+                opt(&f.date)
+            );
             if let Some(m) = f.matches_revoked_value {
-                s += &format!("- Fingerprint matches the revoked value: {}\n", if m { "yes" } else { "no" });
+                s += &format!(
+                    "- Fingerprint matches the revoked value: {}\n",
+                    if m { "yes" } else { "no" }
+                );
             }
         }
-        s += &format!("\n## Reads of version {} ({})\n\n", i.version, self.reads.len());
+        s += &format!(
+            "\n## Reads of version {} ({})\n\n",
+            i.version,
+            self.reads.len()
+        );
         s += &table(&self.reads);
         s += &format!("\n## Actions ({})\n\n", self.actions.len());
         s += &table(&self.actions);

@@ -68,7 +68,12 @@ impl Drop for KeyEntry {
 
 impl KeyEntry {
     /// A key entry.
-    pub fn new(kid: String, value: &SecretBytes, status: &str, not_after: Option<String>) -> KeyEntry {
+    pub fn new(
+        kid: String,
+        value: &SecretBytes,
+        status: &str,
+        not_after: Option<String>,
+    ) -> KeyEntry {
         KeyEntry {
             kid,
             status: status.to_string(),
@@ -89,7 +94,9 @@ impl Keyring {
     /// Verify an HS256 token; returns the `kid` that verified it.
     pub fn verify(&self, token: &str) -> std::result::Result<String, String> {
         let mut parts = token.split('.');
-        let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(h), Some(c), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err("not a JWT".into());
         };
         let header: serde_json::Value = B64URL
@@ -103,8 +110,13 @@ impl Keyring {
         let sig = B64URL.decode(s).map_err(|_| "bad JWT signature encoding")?;
         let input = format!("{h}.{c}");
         let kid = header["kid"].as_str();
-        for k in self.keys.iter().filter(|k| kid.is_none_or(|id| id == k.kid)) {
-            let mut m = Hmac::<Sha256>::new_from_slice(k.secret.as_bytes()).expect("any key length");
+        for k in self
+            .keys
+            .iter()
+            .filter(|k| kid.is_none_or(|id| id == k.kid))
+        {
+            let mut m =
+                Hmac::<Sha256>::new_from_slice(k.secret.as_bytes()).expect("any key length");
             m.update(input.as_bytes());
             if m.verify_slice(&sig).is_ok() {
                 return Ok(k.kid.clone());
@@ -129,15 +141,29 @@ pub fn keyring(store: &mut Store, path: &SecretPath) -> Result<Keyring> {
     let state = RotationState::parse(&meta.state);
     let mut ring = Keyring::default();
     let cur = store.get(path)?;
-    ring.keys.push(KeyEntry::new(kid(path, cur.version), &cur.value, "current", None));
+    ring.keys.push(KeyEntry::new(
+        kid(path, cur.version),
+        &cur.value,
+        "current",
+        None,
+    ));
     if let Some(prev) = previous_in_grace(store, path, &state)? {
-        ring.keys.push(KeyEntry::new(kid(path, prev.0), &prev.1, "previous", state.grace_until.clone()));
+        ring.keys.push(KeyEntry::new(
+            kid(path, prev.0),
+            &prev.1,
+            "previous",
+            state.grace_until.clone(),
+        ));
     }
     Ok(ring)
 }
 
 /// The previous version and value of `path` when its rotation is in the grace period.
-pub fn previous_in_grace(store: &mut Store, path: &SecretPath, state: &RotationState) -> Result<Option<(u64, SecretBytes)>> {
+pub fn previous_in_grace(
+    store: &mut Store,
+    path: &SecretPath,
+    state: &RotationState,
+) -> Result<Option<(u64, SecretBytes)>> {
     let in_grace = state.step == Step::Promoted
         && state
             .grace_until
@@ -163,9 +189,16 @@ mod tests {
         let a = SecretBytes::new("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
         let b = SecretBytes::new("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
         let t = sign(a.expose(), "J-v1", r#"{"sub":"x"}"#);
-        let ring = Keyring { keys: vec![KeyEntry::new("J-v2".into(), &b, "current", None), KeyEntry::new("J-v1".into(), &a, "previous", None)] };
+        let ring = Keyring {
+            keys: vec![
+                KeyEntry::new("J-v2".into(), &b, "current", None),
+                KeyEntry::new("J-v1".into(), &a, "previous", None),
+            ],
+        };
         assert_eq!(ring.verify(&t).unwrap(), "J-v1");
-        let only_new = Keyring { keys: vec![KeyEntry::new("J-v2".into(), &b, "current", None)] };
+        let only_new = Keyring {
+            keys: vec![KeyEntry::new("J-v2".into(), &b, "current", None)],
+        };
         assert!(only_new.verify(&t).is_err());
         assert!(!format!("{ring:?}").contains("aaaa"));
     }

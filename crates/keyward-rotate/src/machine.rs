@@ -16,7 +16,9 @@ use crate::target::{self, StepCtx, Target};
 use keyward_core::policy::rotation::TargetSpec;
 use keyward_core::policy::Policy;
 use keyward_core::SecretBytes;
-use keyward_store::{AuditEvent, ErrorKind, Expected, MetaPatch, SecretMeta, SecretPath, Stage, Store};
+use keyward_store::{
+    AuditEvent, ErrorKind, Expected, MetaPatch, SecretMeta, SecretPath, Stage, Store,
+};
 use zeroize::Zeroizing;
 
 /// What a call left behind.
@@ -51,7 +53,9 @@ pub struct Rotator<'a> {
 
 impl std::fmt::Debug for Rotator<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rotator").field("store", &self.store).finish_non_exhaustive()
+        f.debug_struct("Rotator")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,6 +78,18 @@ impl<'a> Rotator<'a> {
         self.advance(path, false, false)
     }
 
+    /// End a running grace now: retire the previous value on the target and in the store.
+    pub fn end_grace(&mut self, path: &SecretPath) -> Result<Outcome> {
+        let meta = self.store.meta(path)?;
+        let mut st = RotationState::parse(&meta.state);
+        if st.step != Step::Promoted {
+            return Ok(Outcome::Nothing);
+        }
+        st.grace_until = Some(clock::now_text());
+        self.save(path, &st, meta.revision)?;
+        self.advance(path, false, false)
+    }
+
     /// The resolved plan for `path`.
     pub fn plan_of(&mut self, path: &SecretPath) -> Result<(SecretMeta, Plan)> {
         let meta = self.store.meta(path)?;
@@ -81,7 +97,14 @@ impl<'a> Rotator<'a> {
         Ok((meta, p))
     }
 
-    pub(crate) fn audit(&mut self, path: &SecretPath, action: &str, version: Option<u64>, outcome: &str, detail: String) {
+    pub(crate) fn audit(
+        &mut self,
+        path: &SecretPath,
+        action: &str,
+        version: Option<u64>,
+        outcome: &str,
+        detail: String,
+    ) {
         let _ = self.store.audit(AuditEvent {
             action: action.into(),
             path: Some(path.to_string()),
@@ -93,7 +116,12 @@ impl<'a> Rotator<'a> {
     }
 
     /// Save `state` if the secret is still at `revision`; `false` on a lost race.
-    pub(crate) fn save(&mut self, path: &SecretPath, state: &RotationState, revision: u64) -> Result<bool> {
+    pub(crate) fn save(
+        &mut self,
+        path: &SecretPath,
+        state: &RotationState,
+        revision: u64,
+    ) -> Result<bool> {
         let patch = MetaPatch {
             state: Some(state.to_text()),
             ..Default::default()
@@ -113,8 +141,20 @@ impl<'a> Rotator<'a> {
     }
 
     /// Record a failure in the state (best effort) and return the error.
-    fn fail(&mut self, path: &SecretPath, mut st: RotationState, step: &str, err: RotateError) -> RotateError {
-        self.audit(path, &format!("rotate.{step}"), st.pending_version, "error", err.to_string());
+    fn fail(
+        &mut self,
+        path: &SecretPath,
+        mut st: RotationState,
+        step: &str,
+        err: RotateError,
+    ) -> RotateError {
+        self.audit(
+            path,
+            &format!("rotate.{step}"),
+            st.pending_version,
+            "error",
+            err.to_string(),
+        );
         st.last_error = Some(format!("{step}: {err}"));
         st.last_error_at = Some(clock::now_text());
         let _ = self.save_now(path, &st);
@@ -136,11 +176,16 @@ impl<'a> Rotator<'a> {
         target::build(&spec, admin)
     }
 
-    fn admin_url(&mut self, src: &keyward_core::policy::rotation::AdminSource) -> Result<Zeroizing<String>> {
+    fn admin_url(
+        &mut self,
+        src: &keyward_core::policy::rotation::AdminSource,
+    ) -> Result<Zeroizing<String>> {
         if let Some(var) = &src.admin_url_env {
-            return std::env::var(var)
-                .map(Zeroizing::new)
-                .map_err(|_| RotateError::config(format!("admin credentials: environment variable {var} is not set")));
+            return std::env::var(var).map(Zeroizing::new).map_err(|_| {
+                RotateError::config(format!(
+                    "admin credentials: environment variable {var} is not set"
+                ))
+            });
         }
         let p = src.admin_url_secret.as_deref().unwrap_or_default();
         let path: SecretPath = p.parse()?;
@@ -157,7 +202,12 @@ impl<'a> Rotator<'a> {
 
     /// The loop: read the recorded step, perform the next one, record it, repeat.
     /// `start` begins a new rotation when idle; `early` finishes a running grace first.
-    pub(crate) fn advance(&mut self, path: &SecretPath, start: bool, early: bool) -> Result<Outcome> {
+    pub(crate) fn advance(
+        &mut self,
+        path: &SecretPath,
+        start: bool,
+        early: bool,
+    ) -> Result<Outcome> {
         let mut started = false;
         let mut outcome = Outcome::Nothing;
         loop {
@@ -167,7 +217,10 @@ impl<'a> Rotator<'a> {
             match st.step {
                 Step::Idle if !start || started => return Ok(outcome),
                 Step::AwaitingConfirm => {
-                    let steps = self.target_for(path, &p)?.manual_steps().unwrap_or_default();
+                    let steps = self
+                        .target_for(path, &p)?
+                        .manual_steps()
+                        .unwrap_or_default();
                     return Ok(Outcome::AwaitingConfirm { steps });
                 }
                 Step::Idle => {
@@ -178,17 +231,31 @@ impl<'a> Rotator<'a> {
                         st.from_version = Some(meta.current_version).filter(|v| *v > 0);
                         st.started_at = Some(clock::now_text());
                         self.save(path, &st, meta.revision)?;
-                        self.audit(path, "rotate.create", None, "ok", format!("manual task opened ({} steps)", steps.len()));
+                        self.audit(
+                            path,
+                            "rotate.create",
+                            None,
+                            "ok",
+                            format!("manual task opened ({} steps)", steps.len()),
+                        );
                         return Ok(Outcome::AwaitingConfirm { steps });
                     }
-                    let pending = match self.store.history(path)?.iter().find(|v| v.stage == Stage::Pending) {
+                    let pending = match self
+                        .store
+                        .history(path)?
+                        .iter()
+                        .find(|v| v.stage == Stage::Pending)
+                    {
                         Some(v) => v.version, // left by an interrupted create: adopt it
                         None => {
                             let value = keyward_env::generate::try_generate(p.kind)
                                 .map_err(|e| RotateError::target(e.to_string()))?
-                                .ok_or_else(|| RotateError::config(format!(
-                                    "{path}: kind {} has no generator; use a manual target", p.kind.as_str()
-                                )))?;
+                                .ok_or_else(|| {
+                                    RotateError::config(format!(
+                                        "{path}: kind {} has no generator; use a manual target",
+                                        p.kind.as_str()
+                                    ))
+                                })?;
                             let expected = match meta.current_version {
                                 0 => Expected::Any,
                                 v => Expected::Version(v),
@@ -204,16 +271,28 @@ impl<'a> Rotator<'a> {
                     st.started_at = Some(clock::now_text());
                     st.last_error = None;
                     st.last_error_at = None;
-                    self.audit(path, "rotate.create", Some(pending), "ok", format!("pending version {pending} for {}", target.describe()));
+                    self.audit(
+                        path,
+                        "rotate.create",
+                        Some(pending),
+                        "ok",
+                        format!("pending version {pending} for {}", target.describe()),
+                    );
                     self.save_now(path, &st)?;
                     crash_point("create+recorded");
                 }
                 Step::Created => {
                     let mut target = self.target_for(path, &p)?;
                     let pending = st.pending_version.unwrap_or_default();
-                    let new = self.value(path, Some(pending))?.ok_or_else(|| RotateError::new(RotateErrorKind::Invalid, "no pending version"))?;
+                    let new = self.value(path, Some(pending))?.ok_or_else(|| {
+                        RotateError::new(RotateErrorKind::Invalid, "no pending version")
+                    })?;
                     let old = self.value(path, st.from_version)?;
-                    let ctx = StepCtx { path, version: pending, login: st.pending_login.as_deref() };
+                    let ctx = StepCtx {
+                        path,
+                        version: pending,
+                        login: st.pending_login.as_deref(),
+                    };
                     match target.set(&ctx, &new, old.as_ref()) {
                         Ok(detail) => self.audit(path, "rotate.set", Some(pending), "ok", detail),
                         Err(e) => return Err(self.fail(path, st, "set", e)),
@@ -226,8 +305,14 @@ impl<'a> Rotator<'a> {
                 Step::Set => {
                     let mut target = self.target_for(path, &p)?;
                     let pending = st.pending_version.unwrap_or_default();
-                    let new = self.value(path, Some(pending))?.ok_or_else(|| RotateError::new(RotateErrorKind::Invalid, "no pending version"))?;
-                    let ctx = StepCtx { path, version: pending, login: st.pending_login.as_deref() };
+                    let new = self.value(path, Some(pending))?.ok_or_else(|| {
+                        RotateError::new(RotateErrorKind::Invalid, "no pending version")
+                    })?;
+                    let ctx = StepCtx {
+                        path,
+                        version: pending,
+                        login: st.pending_login.as_deref(),
+                    };
                     match target.test(&ctx, &new) {
                         Ok(detail) => self.audit(path, "rotate.test", Some(pending), "ok", detail),
                         Err(e) => {
@@ -238,7 +323,13 @@ impl<'a> Rotator<'a> {
                                 Ok(d) => d.clone(),
                                 Err(e) => e.to_string(),
                             };
-                            self.audit(path, "rotate.rollback", Some(pending), if rb.is_ok() { "ok" } else { "error" }, rb_detail);
+                            self.audit(
+                                path,
+                                "rotate.rollback",
+                                Some(pending),
+                                if rb.is_ok() { "ok" } else { "error" },
+                                rb_detail,
+                            );
                             rb?;
                             self.store.discard_pending(path, pending)?;
                             st.step = Step::Idle;
@@ -269,46 +360,85 @@ impl<'a> Rotator<'a> {
                         self.store.promote(path, pending, expected)?;
                     }
                     crash_point("promote");
-                    let grace = if st.revoking.is_some() { 0 } else { p.grace_days };
+                    let grace = if st.revoking.is_some() {
+                        0
+                    } else {
+                        p.grace_days
+                    };
                     let until = clock::format(clock::add_days(clock::now(), grace));
                     st.step = Step::Promoted;
                     st.previous_login = st.active_login.take();
                     st.active_login = st.pending_login.take();
                     st.pending_version = None;
                     st.grace_until = Some(until.clone());
-                    self.audit(path, "rotate.promote", Some(pending), "ok", format!("version {pending} is current; previous valid until {until}"));
+                    self.audit(
+                        path,
+                        "rotate.promote",
+                        Some(pending),
+                        "ok",
+                        format!("version {pending} is current; previous valid until {until}"),
+                    );
                     self.save_now(path, &st)?;
                     crash_point("promote+recorded");
-                    outcome = Outcome::InGrace { version: pending, grace_until: until };
+                    outcome = Outcome::InGrace {
+                        version: pending,
+                        grace_until: until,
+                    };
                     if grace > 0 {
                         return Ok(outcome);
                     }
                 }
                 Step::Promoted => {
-                    let expired = st.grace_until.as_deref().and_then(clock::parse).is_none_or(|g| clock::now() >= g);
+                    let expired = st
+                        .grace_until
+                        .as_deref()
+                        .and_then(clock::parse)
+                        .is_none_or(|g| clock::now() >= g);
                     if !expired && !(start && early && !started) {
-                        return Ok(Outcome::InGrace { version: meta.current_version, grace_until: st.grace_until.clone().unwrap_or_default() });
+                        return Ok(Outcome::InGrace {
+                            version: meta.current_version,
+                            grace_until: st.grace_until.clone().unwrap_or_default(),
+                        });
                     }
                     self.finish(path, &meta, st, &p)?;
-                    outcome = Outcome::Finished { version: meta.current_version };
+                    outcome = Outcome::Finished {
+                        version: meta.current_version,
+                    };
                 }
             }
         }
     }
 
     /// Retire (or, when revoking, revoke) the previous value on the target and in the store.
-    fn finish(&mut self, path: &SecretPath, meta: &SecretMeta, mut st: RotationState, p: &Plan) -> Result<()> {
+    fn finish(
+        &mut self,
+        path: &SecretPath,
+        meta: &SecretMeta,
+        mut st: RotationState,
+        p: &Plan,
+    ) -> Result<()> {
         let revoking = st.revoking.clone();
         if let Some(old_v) = st.from_version {
-            let old = self.value(path, Some(old_v))?.ok_or_else(|| RotateError::new(RotateErrorKind::Invalid, "no previous version"))?;
+            let old = self
+                .value(path, Some(old_v))?
+                .ok_or_else(|| RotateError::new(RotateErrorKind::Invalid, "no previous version"))?;
             let mut target = self.target_for(path, p)?;
-            let ctx = StepCtx { path, version: old_v, login: st.previous_login.as_deref() };
+            let ctx = StepCtx {
+                path,
+                version: old_v,
+                login: st.previous_login.as_deref(),
+            };
             match target.finish(&ctx, &old) {
                 Ok(detail) => self.audit(path, "rotate.finish", Some(old_v), "ok", detail),
                 Err(e) => return Err(self.fail(path, st, "finish", e)),
             }
             crash_point("finish");
-            let stage = self.store.history(path)?.iter().find(|v| v.version == old_v).map(|v| v.stage);
+            let stage = self
+                .store
+                .history(path)?
+                .iter()
+                .find(|v| v.version == old_v)
+                .map(|v| v.stage);
             match (stage, &revoking) {
                 (Some(Stage::Revoked), _) => {}
                 (Some(_), Some(_)) => self.store.revoke(path, old_v)?,
@@ -321,7 +451,13 @@ impl<'a> Rotator<'a> {
             if let Some(inc) = st.incidents.iter_mut().find(|i| &i.id == id) {
                 inc.closed_at = Some(now.clone());
             }
-            self.audit(path, "incident.close", st.from_version, "ok", format!("{id}: replacement current, old credential removed"));
+            self.audit(
+                path,
+                "incident.close",
+                st.from_version,
+                "ok",
+                format!("{id}: replacement current, old credential removed"),
+            );
         }
         st.step = Step::Idle;
         st.revoking = None;
@@ -351,7 +487,12 @@ impl<'a> Rotator<'a> {
             self.audit(path, "rotate.confirm", None, "denied", e.to_string());
             return Err(e);
         }
-        if let Some(old) = self.store.history(path)?.iter().find(|v| v.stage == Stage::Pending) {
+        if let Some(old) = self
+            .store
+            .history(path)?
+            .iter()
+            .find(|v| v.stage == Stage::Pending)
+        {
             self.store.discard_pending(path, old.version)?;
         }
         let expected = match meta.current_version {
@@ -359,7 +500,13 @@ impl<'a> Rotator<'a> {
             v => Expected::Version(v),
         };
         let info = self.store.put_pending(path, value, expected)?;
-        self.audit(path, "rotate.confirm", Some(info.version), "ok", "new key checked (format, mode) and stored as pending".into());
+        self.audit(
+            path,
+            "rotate.confirm",
+            Some(info.version),
+            "ok",
+            "new key checked (format, mode) and stored as pending".into(),
+        );
         st.step = Step::Tested;
         st.pending_version = Some(info.version);
         self.save_now(path, &st)?;

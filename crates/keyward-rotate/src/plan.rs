@@ -31,12 +31,18 @@ pub fn plan(policy: &Policy, meta: &SecretMeta) -> Plan {
     let declared = policy.variables.get(name);
     let kind = match declared {
         Some(v) => v.kind_for(name),
-        None => meta.kind.parse::<Kind>().unwrap_or_else(|_| Kind::infer(name)),
+        None => meta
+            .kind
+            .parse::<Kind>()
+            .unwrap_or_else(|_| Kind::infer(name)),
     };
     let eff = RotationSpec::effective(declared.and_then(|v| v.rotation.as_ref()), kind, env);
     let interval_days = match declared.and_then(|v| v.rotation.as_ref()) {
         Some(_) => eff.interval_days,
-        None => meta.rotation_interval_days.filter(|d| *d > 0).or(eff.interval_days),
+        None => meta
+            .rotation_interval_days
+            .filter(|d| *d > 0)
+            .or(eff.interval_days),
     };
     let stripe_mode = policy
         .environments
@@ -98,7 +104,10 @@ impl StatusRow {
 pub fn status(policy: &Policy, meta: &SecretMeta, now: SystemTime) -> StatusRow {
     let p = plan(policy, meta);
     let st = RotationState::parse(&meta.state);
-    let last = meta.last_rotated.clone().unwrap_or_else(|| meta.created_at.clone());
+    let last = meta
+        .last_rotated
+        .clone()
+        .unwrap_or_else(|| meta.created_at.clone());
     let last_t = clock::parse(&last).unwrap_or(now);
     let due = p.interval_days.map(|d| clock::add_days(last_t, d));
     let overdue_days = due.map_or(0, |d| clock::days_from(d, now).max(0));
@@ -110,7 +119,11 @@ pub fn status(policy: &Policy, meta: &SecretMeta, now: SystemTime) -> StatusRow 
         Some(_) => "ok",
     };
     let grace_expired = st.step == Step::Promoted
-        && st.grace_until.as_deref().and_then(clock::parse).is_none_or(|g| now >= g);
+        && st
+            .grace_until
+            .as_deref()
+            .and_then(clock::parse)
+            .is_none_or(|g| now >= g);
     StatusRow {
         path: meta.path.to_string(),
         kind: p.kind.as_str().to_string(),
@@ -119,7 +132,11 @@ pub fn status(policy: &Policy, meta: &SecretMeta, now: SystemTime) -> StatusRow 
         next_due: due.map(clock::format),
         overdue_days,
         schedule: schedule.to_string(),
-        target: p.target.as_ref().map_or("none", |t| t.type_name()).to_string(),
+        target: p
+            .target
+            .as_ref()
+            .map_or("none", |t| t.type_name())
+            .to_string(),
         state: st.step.as_str().to_string(),
         grace_until: st.grace_until.clone(),
         grace_expired,

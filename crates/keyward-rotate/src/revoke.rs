@@ -31,16 +31,25 @@ impl Rotator<'_> {
         let info = history
             .iter()
             .find(|v| v.version == version)
-            .ok_or_else(|| RotateError::new(RotateErrorKind::Invalid, format!("{path} has no version {version}")))?
+            .ok_or_else(|| {
+                RotateError::new(
+                    RotateErrorKind::Invalid,
+                    format!("{path} has no version {version}"),
+                )
+            })?
             .clone();
         if info.stage == Stage::Revoked {
-            return Err(RotateError::new(RotateErrorKind::Invalid, format!("{path} version {version} is already revoked")));
+            return Err(RotateError::new(
+                RotateErrorKind::Invalid,
+                format!("{path} version {version} is already revoked"),
+            ));
         }
         let mut finding = finding;
         if let Some(f) = finding.as_mut() {
             if let Some(rule) = &f.rule {
                 let value = self.store.get_version(path, version)?.value;
-                f.matches_revoked_value = Some(Fingerprint::of(rule, value.expose()).as_str() == f.fingerprint);
+                f.matches_revoked_value =
+                    Some(Fingerprint::of(rule, value.expose()).as_str() == f.fingerprint);
             }
         }
         let id = incident_id(path, version);
@@ -58,10 +67,18 @@ impl Rotator<'_> {
         let mut st = RotationState::parse(&meta.state);
         st.incidents.push(incident.clone());
         self.save(path, &st, meta.revision)?;
-        self.audit(path, "incident.open", Some(version), "ok", format!("{id}: {reason}"));
+        self.audit(
+            path,
+            "incident.open",
+            Some(version),
+            "ok",
+            format!("{id}: {reason}"),
+        );
 
         let outcome = match info.stage {
-            Stage::Current => self.revoke_current(path, version, &id, Self::is_manual(p.target.as_ref()))?,
+            Stage::Current => {
+                self.revoke_current(path, version, &id, Self::is_manual(p.target.as_ref()))?
+            }
             Stage::Previous if st.step == Step::Promoted && st.from_version == Some(version) => {
                 // In grace: end it now.
                 let meta = self.store.meta(path)?;
@@ -76,7 +93,11 @@ impl Rotator<'_> {
                 if p.target.is_some() && !Self::is_manual(p.target.as_ref()) {
                     let old = self.store.get_version(path, version)?.value;
                     let mut target = self.target_for(path, &p)?;
-                    let ctx = StepCtx { path, version, login: None };
+                    let ctx = StepCtx {
+                        path,
+                        version,
+                        login: None,
+                    };
                     let r = target.finish(&ctx, &old);
                     let (o, d) = match &r {
                         Ok(d) => ("ok", d.clone()),
@@ -87,15 +108,27 @@ impl Rotator<'_> {
                 }
                 self.store.revoke(path, version)?;
                 self.close(path, &id)?;
-                Outcome::Finished { version: meta.current_version }
+                Outcome::Finished {
+                    version: meta.current_version,
+                }
             }
         };
         let st = RotationState::parse(&self.store.meta(path)?.state);
-        let rec = st.incidents.into_iter().find(|i| i.id == id).unwrap_or(incident);
+        let rec = st
+            .incidents
+            .into_iter()
+            .find(|i| i.id == id)
+            .unwrap_or(incident);
         Ok((rec, outcome))
     }
 
-    fn revoke_current(&mut self, path: &SecretPath, version: u64, id: &str, manual: bool) -> Result<Outcome> {
+    fn revoke_current(
+        &mut self,
+        path: &SecretPath,
+        version: u64,
+        id: &str,
+        manual: bool,
+    ) -> Result<Outcome> {
         let meta = self.store.meta(path)?;
         let mut st = RotationState::parse(&meta.state);
         if manual {
@@ -108,7 +141,13 @@ impl Rotator<'_> {
             st.step = Step::AwaitingConfirm;
             st.started_at = Some(clock::now_text());
             self.save(path, &st, meta.revision)?;
-            self.audit(path, "rotate.create", None, "ok", "manual replacement task opened (revocation)".into());
+            self.audit(
+                path,
+                "rotate.create",
+                None,
+                "ok",
+                "manual replacement task opened (revocation)".into(),
+            );
             return self.advance(path, false, false);
         }
         match st.step {
@@ -141,7 +180,13 @@ impl Rotator<'_> {
             inc.closed_at = Some(clock::now_text());
         }
         self.save(path, &st, meta.revision)?;
-        self.audit(path, "incident.close", None, "ok", format!("{id}: version revoked"));
+        self.audit(
+            path,
+            "incident.close",
+            None,
+            "ok",
+            format!("{id}: version revoked"),
+        );
         Ok(())
     }
 }

@@ -6,7 +6,7 @@
 //! occurrence of the value replaced by `[REDACTED]`.
 
 use super::{StepCtx, Target};
-use crate::error::{RotateError, RotateErrorKind, Result};
+use crate::error::{Result, RotateError, RotateErrorKind};
 use keyward_core::SecretBytes;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -46,7 +46,14 @@ pub fn redact(text: &str, values: &[&SecretBytes]) -> String {
 
 /// Run `script` with `value` on stdin; returns its redacted output. Fails on a non-zero
 /// exit or a timeout.
-pub fn run(script: &str, step: &str, ctx: &StepCtx<'_>, value: &SecretBytes, redact_also: &[&SecretBytes], timeout: Duration) -> Result<String> {
+pub fn run(
+    script: &str,
+    step: &str,
+    ctx: &StepCtx<'_>,
+    value: &SecretBytes,
+    redact_also: &[&SecretBytes],
+    timeout: Duration,
+) -> Result<String> {
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(script)
@@ -113,8 +120,15 @@ pub fn run(script: &str, step: &str, ctx: &StepCtx<'_>, value: &SecretBytes, red
         ))),
         Some(s) if s.success() => Ok(format!("{step} command ok; output: {text}")),
         Some(s) => {
-            let kind = if step == "test" { RotateErrorKind::TestFailed } else { RotateErrorKind::Target };
-            Err(RotateError::new(kind, format!("{step} command failed ({s}); output: {text}")))
+            let kind = if step == "test" {
+                RotateErrorKind::TestFailed
+            } else {
+                RotateErrorKind::Target
+            };
+            Err(RotateError::new(
+                kind,
+                format!("{step} command failed ({s}); output: {text}"),
+            ))
         }
     }
 }
@@ -124,9 +138,21 @@ impl Target for CommandTarget {
         "command hooks".into()
     }
 
-    fn set(&mut self, ctx: &StepCtx<'_>, new: &SecretBytes, old: Option<&SecretBytes>) -> Result<String> {
+    fn set(
+        &mut self,
+        ctx: &StepCtx<'_>,
+        new: &SecretBytes,
+        old: Option<&SecretBytes>,
+    ) -> Result<String> {
         match &self.set {
-            Some(s) => run(s, "set", ctx, new, &old.into_iter().collect::<Vec<_>>(), self.timeout),
+            Some(s) => run(
+                s,
+                "set",
+                ctx,
+                new,
+                &old.into_iter().collect::<Vec<_>>(),
+                self.timeout,
+            ),
             None => Ok("no set command".into()),
         }
     }
@@ -138,7 +164,12 @@ impl Target for CommandTarget {
         }
     }
 
-    fn rollback(&mut self, ctx: &StepCtx<'_>, new: &SecretBytes, old: Option<&SecretBytes>) -> Result<String> {
+    fn rollback(
+        &mut self,
+        ctx: &StepCtx<'_>,
+        new: &SecretBytes,
+        old: Option<&SecretBytes>,
+    ) -> Result<String> {
         match (&self.rollback, old) {
             (Some(s), Some(old)) => run(s, "rollback", ctx, old, &[new], self.timeout),
             _ => Ok("no rollback command".into()),

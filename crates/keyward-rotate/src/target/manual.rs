@@ -3,7 +3,7 @@
 //! checks it ([`check_key`]) and promotes it.
 
 use super::{StepCtx, Target};
-use crate::error::{RotateError, RotateErrorKind, Result};
+use crate::error::{Result, RotateError, RotateErrorKind};
 use keyward_core::policy::{Kind, StripeMode};
 use keyward_core::SecretBytes;
 
@@ -32,7 +32,12 @@ impl Target for ManualTarget {
     fn test(&mut self, _: &StepCtx<'_>, _: &SecretBytes) -> Result<String> {
         Ok("format and mode checked at confirm".into())
     }
-    fn rollback(&mut self, _: &StepCtx<'_>, _: &SecretBytes, _: Option<&SecretBytes>) -> Result<String> {
+    fn rollback(
+        &mut self,
+        _: &StepCtx<'_>,
+        _: &SecretBytes,
+        _: Option<&SecretBytes>,
+    ) -> Result<String> {
         Ok("nothing to roll back".into())
     }
     fn finish(&mut self, _: &StepCtx<'_>, _: &SecretBytes) -> Result<String> {
@@ -62,14 +67,21 @@ pub fn check_key(kind: Kind, mode: StripeMode, value: &SecretBytes) -> Result<()
             let live = ["sk_live_", "rk_live_"].iter().any(|p| text.starts_with(p));
             let test = ["sk_test_", "rk_test_"].iter().any(|p| text.starts_with(p));
             if !live && !test {
-                return bad("a Stripe secret key starts with sk_live_, sk_test_, rk_live_ or rk_test_".into());
+                return bad(
+                    "a Stripe secret key starts with sk_live_, sk_test_, rk_live_ or rk_test_"
+                        .into(),
+                );
             }
             if text.len() < 20 {
                 return bad("the Stripe key is too short".into());
             }
             match mode {
-                StripeMode::Live if !live => return bad("this environment uses live Stripe keys, got a test key".into()),
-                StripeMode::Test if !test => return bad("this environment uses test Stripe keys, got a live key".into()),
+                StripeMode::Live if !live => {
+                    return bad("this environment uses live Stripe keys, got a test key".into())
+                }
+                StripeMode::Test if !test => {
+                    return bad("this environment uses test Stripe keys, got a live key".into())
+                }
                 _ => {}
             }
         }
@@ -97,6 +109,11 @@ mod tests {
         assert!(check_key(Kind::StripeSecretKey, StripeMode::Live, &live).is_ok());
         assert!(check_key(Kind::StripeSecretKey, StripeMode::Live, &test).is_err());
         assert!(check_key(Kind::StripeSecretKey, StripeMode::Test, &live).is_err());
-        assert!(check_key(Kind::StripeSecretKey, StripeMode::Test, &SecretBytes::new("pk_test_x")).is_err());
+        assert!(check_key(
+            Kind::StripeSecretKey,
+            StripeMode::Test,
+            &SecretBytes::new("pk_test_x")
+        )
+        .is_err());
     }
 }

@@ -37,11 +37,21 @@ pub trait Target {
         None
     }
     /// Apply `new` (the old value, if any, keeps working where the target allows it).
-    fn set(&mut self, ctx: &StepCtx<'_>, new: &SecretBytes, old: Option<&SecretBytes>) -> Result<String>;
+    fn set(
+        &mut self,
+        ctx: &StepCtx<'_>,
+        new: &SecretBytes,
+        old: Option<&SecretBytes>,
+    ) -> Result<String>;
     /// Verify `new` works; an error fails the rotation and triggers [`Target::rollback`].
     fn test(&mut self, ctx: &StepCtx<'_>, new: &SecretBytes) -> Result<String>;
     /// Undo [`Target::set`] after a failed test; `old` must keep working.
-    fn rollback(&mut self, ctx: &StepCtx<'_>, new: &SecretBytes, old: Option<&SecretBytes>) -> Result<String>;
+    fn rollback(
+        &mut self,
+        ctx: &StepCtx<'_>,
+        new: &SecretBytes,
+        old: Option<&SecretBytes>,
+    ) -> Result<String>;
     /// Retire `old` (after the grace, or at once on revocation); `ctx.login` is its login.
     fn finish(&mut self, ctx: &StepCtx<'_>, old: &SecretBytes) -> Result<String>;
     /// For manual targets: the steps a person must follow; `None` when keyward drives it.
@@ -70,9 +80,16 @@ impl Target for JwtTarget {
         };
         ring.verify(&token)
             .map(|_| "signed and verified a test token".to_string())
-            .map_err(|e| crate::error::RotateError::new(crate::error::RotateErrorKind::TestFailed, e))
+            .map_err(|e| {
+                crate::error::RotateError::new(crate::error::RotateErrorKind::TestFailed, e)
+            })
     }
-    fn rollback(&mut self, _: &StepCtx<'_>, _: &SecretBytes, _: Option<&SecretBytes>) -> Result<String> {
+    fn rollback(
+        &mut self,
+        _: &StepCtx<'_>,
+        _: &SecretBytes,
+        _: Option<&SecretBytes>,
+    ) -> Result<String> {
         Ok("keyring unchanged".into())
     }
     fn finish(&mut self, _: &StepCtx<'_>, _: &SecretBytes) -> Result<String> {
@@ -84,9 +101,9 @@ impl Target for JwtTarget {
 /// and redis targets.
 pub fn build(spec: &TargetSpec, admin_url: Option<Zeroizing<String>>) -> Result<Box<dyn Target>> {
     let need = |what: &str| {
-        admin_url
-            .clone()
-            .ok_or_else(|| crate::error::RotateError::config(format!("{what} target needs admin credentials")))
+        admin_url.clone().ok_or_else(|| {
+            crate::error::RotateError::config(format!("{what} target needs admin credentials"))
+        })
     };
     Ok(match spec {
         TargetSpec::Postgres {
@@ -99,10 +116,16 @@ pub fn build(spec: &TargetSpec, admin_url: Option<Zeroizing<String>>) -> Result<
             role.clone(),
             match strategy {
                 PgStrategy::Single => None,
-                PgStrategy::Alternating => Some(clone_role.clone().unwrap_or_else(|| format!("{role}_clone"))),
+                PgStrategy::Alternating => Some(
+                    clone_role
+                        .clone()
+                        .unwrap_or_else(|| format!("{role}_clone")),
+                ),
             },
         )),
-        TargetSpec::Redis { user, .. } => Box::new(redis::RedisTarget::new(need("redis")?, user.clone())?),
+        TargetSpec::Redis { user, .. } => {
+            Box::new(redis::RedisTarget::new(need("redis")?, user.clone())?)
+        }
         TargetSpec::Jwt {} => Box::new(JwtTarget),
         TargetSpec::Command {
             set,
@@ -117,6 +140,8 @@ pub fn build(spec: &TargetSpec, admin_url: Option<Zeroizing<String>>) -> Result<
             rollback: rollback.clone(),
             timeout: std::time::Duration::from_secs(timeout_secs.unwrap_or(60)),
         }),
-        TargetSpec::Manual { steps } => Box::new(manual::ManualTarget { steps: steps.clone() }),
+        TargetSpec::Manual { steps } => Box::new(manual::ManualTarget {
+            steps: steps.clone(),
+        }),
     })
 }

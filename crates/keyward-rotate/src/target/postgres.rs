@@ -11,7 +11,7 @@
 //! local connections and would let any password in.
 
 use super::{scram, StepCtx, Target};
-use crate::error::{RotateError, RotateErrorKind, Result};
+use crate::error::{Result, RotateError, RotateErrorKind};
 use keyward_core::SecretBytes;
 use postgres::{Client, Config, NoTls};
 use std::str::FromStr;
@@ -27,12 +27,17 @@ pub struct PgTarget {
 impl PgTarget {
     /// `clone` is the second role for the alternating strategy.
     pub fn new(admin_url: Zeroizing<String>, role: String, clone: Option<String>) -> PgTarget {
-        PgTarget { admin_url, role, clone }
+        PgTarget {
+            admin_url,
+            role,
+            clone,
+        }
     }
 
     fn admin(&self) -> Result<Client> {
-        Client::connect(&self.admin_url, NoTls)
-            .map_err(|e| RotateError::target(format!("postgres admin connection failed: {}", pg_err(&e))))
+        Client::connect(&self.admin_url, NoTls).map_err(|e| {
+            RotateError::target(format!("postgres admin connection failed: {}", pg_err(&e)))
+        })
     }
 
     fn login<'a>(&'a self, ctx: &StepCtx<'a>) -> &'a str {
@@ -60,15 +65,22 @@ fn ident(name: &str) -> String {
 }
 
 fn set_password_sql(role: &str, password: &[u8]) -> Result<Zeroizing<String>> {
-    let v = scram::verifier(password).map_err(|e| RotateError::target(format!("random salt: {e}")))?;
-    Ok(Zeroizing::new(format!("ALTER ROLE {} WITH LOGIN PASSWORD '{v}'", ident(role))))
+    let v =
+        scram::verifier(password).map_err(|e| RotateError::target(format!("random salt: {e}")))?;
+    Ok(Zeroizing::new(format!(
+        "ALTER ROLE {} WITH LOGIN PASSWORD '{v}'",
+        ident(role)
+    )))
 }
 
 /// Whether `role` can log in with `password`: it has `LOGIN` and its stored SCRAM verifier
 /// matches. Reads `pg_authid` (needs a superuser admin connection).
 pub fn password_accepted(admin: &mut Client, role: &str, password: &[u8]) -> Result<bool> {
     let row = admin
-        .query_opt("SELECT rolcanlogin, rolpassword FROM pg_authid WHERE rolname = $1", &[&role])
+        .query_opt(
+            "SELECT rolcanlogin, rolpassword FROM pg_authid WHERE rolname = $1",
+            &[&role],
+        )
         .map_err(|e| RotateError::target(format!("postgres: {}", pg_err(&e))))?;
     Ok(match row {
         None => false,
@@ -97,7 +109,12 @@ impl Target for PgTarget {
         }
     }
 
-    fn set(&mut self, ctx: &StepCtx<'_>, new: &SecretBytes, _old: Option<&SecretBytes>) -> Result<String> {
+    fn set(
+        &mut self,
+        ctx: &StepCtx<'_>,
+        new: &SecretBytes,
+        _old: Option<&SecretBytes>,
+    ) -> Result<String> {
         let role = self.login(ctx);
         self.alter(&set_password_sql(role, new.expose())?)?;
         Ok(format!("ALTER ROLE {role} PASSWORD (scram verifier)"))
@@ -109,18 +126,30 @@ impl Target for PgTarget {
         let mut cfg = Config::from_str(&self.admin_url)
             .map_err(|e| RotateError::config(format!("postgres admin URL: {e}")))?;
         cfg.user(role).password(new.expose());
-        let mut c = cfg
-            .connect(NoTls)
-            .map_err(|e| failed(format!("login as {role} with the new password failed: {}", pg_err(&e))))?;
+        let mut c = cfg.connect(NoTls).map_err(|e| {
+            failed(format!(
+                "login as {role} with the new password failed: {}",
+                pg_err(&e)
+            ))
+        })?;
         c.simple_query("SELECT 1")
             .map_err(|e| failed(format!("query as {role} failed: {}", pg_err(&e))))?;
         if !password_accepted(&mut self.admin()?, role, new.expose())? {
-            return Err(failed(format!("pg_authid does not accept the new password for {role}")));
+            return Err(failed(format!(
+                "pg_authid does not accept the new password for {role}"
+            )));
         }
-        Ok(format!("logged in as {role}; stored verifier matches the new password"))
+        Ok(format!(
+            "logged in as {role}; stored verifier matches the new password"
+        ))
     }
 
-    fn rollback(&mut self, ctx: &StepCtx<'_>, _new: &SecretBytes, old: Option<&SecretBytes>) -> Result<String> {
+    fn rollback(
+        &mut self,
+        ctx: &StepCtx<'_>,
+        _new: &SecretBytes,
+        old: Option<&SecretBytes>,
+    ) -> Result<String> {
         let role = self.login(ctx);
         match (&self.clone, old) {
             (None, Some(old)) => {

@@ -7,7 +7,7 @@
 
 use super::resp::{Conn, RedisUrl, Reply};
 use super::{StepCtx, Target};
-use crate::error::{RotateError, RotateErrorKind, Result};
+use crate::error::{Result, RotateError, RotateErrorKind};
 use keyward_core::SecretBytes;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -21,15 +21,22 @@ pub struct RedisTarget {
 impl RedisTarget {
     /// `admin_url` is `redis://[user:pass@]host:port`.
     pub fn new(admin_url: Zeroizing<String>, user: String) -> Result<RedisTarget> {
-        let url = RedisUrl::parse(&admin_url)
-            .ok_or_else(|| RotateError::config("redis admin URL must look like redis://[user:pass@]host:port"))?;
+        let url = RedisUrl::parse(&admin_url).ok_or_else(|| {
+            RotateError::config("redis admin URL must look like redis://[user:pass@]host:port")
+        })?;
         Ok(RedisTarget { url, user })
     }
 
     fn acl(&self, modifier: String) -> Result<Reply> {
-        let mut c = Conn::open(&self.url).map_err(|e| RotateError::target(format!("redis: {e}")))?;
-        c.call(&[b"ACL", b"SETUSER", self.user.as_bytes(), modifier.as_bytes()])
-            .map_err(|e| RotateError::target(format!("redis: {e}")))
+        let mut c =
+            Conn::open(&self.url).map_err(|e| RotateError::target(format!("redis: {e}")))?;
+        c.call(&[
+            b"ACL",
+            b"SETUSER",
+            self.user.as_bytes(),
+            modifier.as_bytes(),
+        ])
+        .map_err(|e| RotateError::target(format!("redis: {e}")))
     }
 }
 
@@ -40,7 +47,11 @@ fn hash(v: &SecretBytes) -> String {
 /// Whether `user` can authenticate with `password` on a fresh connection to `url`.
 pub fn auth_ok(admin_url: &str, user: &str, password: &[u8]) -> Result<bool> {
     let url = RedisUrl::parse(admin_url).ok_or_else(|| RotateError::config("bad redis URL"))?;
-    let bare = RedisUrl { user: None, pass: None, ..url };
+    let bare = RedisUrl {
+        user: None,
+        pass: None,
+        ..url
+    };
     let mut c = Conn::open(&bare).map_err(|e| RotateError::target(format!("redis: {e}")))?;
     let reply = c
         .call(&[b"AUTH", user.as_bytes(), password])
@@ -53,21 +64,39 @@ impl Target for RedisTarget {
         format!("redis ACL user {}", self.user)
     }
 
-    fn set(&mut self, _: &StepCtx<'_>, new: &SecretBytes, _: Option<&SecretBytes>) -> Result<String> {
+    fn set(
+        &mut self,
+        _: &StepCtx<'_>,
+        new: &SecretBytes,
+        _: Option<&SecretBytes>,
+    ) -> Result<String> {
         match self.acl(format!("#{}", hash(new)))? {
-            Reply::Error(_) => Err(RotateError::target(format!("redis refused ACL SETUSER {} (add password)", self.user))),
-            _ => Ok(format!("ACL SETUSER {} #<new hash> (old password still valid)", self.user)),
+            Reply::Error(_) => Err(RotateError::target(format!(
+                "redis refused ACL SETUSER {} (add password)",
+                self.user
+            ))),
+            _ => Ok(format!(
+                "ACL SETUSER {} #<new hash> (old password still valid)",
+                self.user
+            )),
         }
     }
 
     fn test(&mut self, _: &StepCtx<'_>, new: &SecretBytes) -> Result<String> {
-        let bare = RedisUrl { user: None, pass: None, ..self.url.clone() };
+        let bare = RedisUrl {
+            user: None,
+            pass: None,
+            ..self.url.clone()
+        };
         let mut c = Conn::open(&bare).map_err(|e| RotateError::target(format!("redis: {e}")))?;
         let reply = c
             .call(&[b"AUTH", self.user.as_bytes(), new.expose()])
             .map_err(|e| RotateError::target(format!("redis: {e}")))?;
         match reply {
-            Reply::Simple(s) if s == "OK" => Ok(format!("AUTH {} with the new password succeeded", self.user)),
+            Reply::Simple(s) if s == "OK" => Ok(format!(
+                "AUTH {} with the new password succeeded",
+                self.user
+            )),
             _ => Err(RotateError::new(
                 RotateErrorKind::TestFailed,
                 format!("AUTH {} with the new password was refused", self.user),
@@ -75,7 +104,12 @@ impl Target for RedisTarget {
         }
     }
 
-    fn rollback(&mut self, _: &StepCtx<'_>, new: &SecretBytes, _: Option<&SecretBytes>) -> Result<String> {
+    fn rollback(
+        &mut self,
+        _: &StepCtx<'_>,
+        new: &SecretBytes,
+        _: Option<&SecretBytes>,
+    ) -> Result<String> {
         self.acl(format!("!{}", hash(new)))?;
         Ok(format!("removed the new password from {}", self.user))
     }
@@ -83,10 +117,14 @@ impl Target for RedisTarget {
     fn finish(&mut self, _: &StepCtx<'_>, old: &SecretBytes) -> Result<String> {
         // Removing a password the user no longer has is an error in Redis: already done.
         match self.acl(format!("!{}", hash(old)))? {
-            Reply::Error(e) if !e.contains("does not exist") => {
-                Err(RotateError::target(format!("redis refused ACL SETUSER {} (remove password)", self.user)))
-            }
-            _ => Ok(format!("ACL SETUSER {} !<old hash>: old password removed", self.user)),
+            Reply::Error(e) if !e.contains("does not exist") => Err(RotateError::target(format!(
+                "redis refused ACL SETUSER {} (remove password)",
+                self.user
+            ))),
+            _ => Ok(format!(
+                "ACL SETUSER {} !<old hash>: old password removed",
+                self.user
+            )),
         }
     }
 }

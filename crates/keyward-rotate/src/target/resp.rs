@@ -84,7 +84,11 @@ impl RedisUrl {
         if host.is_empty() {
             return None;
         }
-        let addr = if host.contains(':') { host.to_string() } else { format!("{host}:6379") };
+        let addr = if host.contains(':') {
+            host.to_string()
+        } else {
+            format!("{host}:6379")
+        };
         Some(RedisUrl { addr, user, pass })
     }
 }
@@ -173,7 +177,10 @@ mod tests {
     #[test]
     fn parses_urls() {
         let u = RedisUrl::parse("redis://127.0.0.1:6379").unwrap();
-        assert_eq!((u.addr.as_str(), u.user, u.pass), ("127.0.0.1:6379", None, None));
+        assert_eq!(
+            (u.addr.as_str(), u.user, u.pass),
+            ("127.0.0.1:6379", None, None)
+        );
         let u = RedisUrl::parse("redis://admin:p%40ss@h/0").unwrap();
         assert_eq!(u.addr, "h:6379");
         assert_eq!(u.user.as_deref(), Some("admin"));
