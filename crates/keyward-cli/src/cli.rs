@@ -3,7 +3,9 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod rotate;
 mod store;
+pub use rotate::{IncidentCommand, RevokeArgs, RotateArgs, RotateOpts, RotationCommand};
 pub use store::{
     AuditCommand, ExportArgs, ImportArgs, RunArgs, SecretCommand, StoreCommand, StoreOpts,
 };
@@ -52,6 +54,16 @@ pub enum Command {
     /// Show or verify the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Show rotation status of the store's secrets, or print a JWT keyring.
+    #[command(subcommand)]
+    Rotation(RotationCommand),
+    /// Rotate ENV/NAME now, every due secret (--due), or confirm a manual rotation.
+    Rotate(RotateArgs),
+    /// Revoke a compromised version: rotate at once with no grace and record an incident.
+    Revoke(RevokeArgs),
+    /// List incidents or show a post-incident report.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
 }
 
 /// Output options shared by reporting commands.

@@ -181,6 +181,8 @@ pub fn export(args: ExportArgs) -> Result<u8> {
     let secrets = store.export_env(&args.env, "export", &format!("format {format}"), &|e| {
         check(format, e)
     })?;
+    // JWT secrets in a rotation's grace period also export JWT_SECRET_PREVIOUS.
+    let secrets = keyward_rotate::jwt::with_previous(&mut store, &args.env, secrets)?;
     drop(store);
     let text = Zeroizing::new(match format {
         "dotenv" => dotenv(&secrets, &args.env),

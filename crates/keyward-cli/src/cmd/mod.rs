@@ -8,6 +8,8 @@ mod gitscan;
 mod hook;
 mod init;
 mod post;
+mod revoke;
+mod rotate;
 mod rules;
 mod scan;
 mod secret;
@@ -37,5 +39,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Export(args) => exchange::export(args),
         Command::Run(args) => exchange::run(args),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Rotation(cmd) => rotate::rotation(cmd),
+        Command::Rotate(args) => rotate::rotate(args),
+        Command::Revoke(args) => revoke::revoke(args),
+        Command::Incident(cmd) => revoke::incident(cmd),
     }
 }

@@ -201,14 +201,20 @@ impl TargetSpec {
             }
         }
         match self {
-            TargetSpec::Postgres { role, clone_role, .. } => {
+            TargetSpec::Postgres {
+                role, clone_role, ..
+            } => {
                 for r in std::iter::once(role).chain(clone_role) {
                     if !is_ident(r) {
-                        return Err(format!("{at}: `{r}` is not a plain role name (letters, digits, `_`)"));
+                        return Err(format!(
+                            "{at}: `{r}` is not a plain role name (letters, digits, `_`)"
+                        ));
                     }
                 }
             }
-            TargetSpec::Redis { user, .. } if user.is_empty() || user.contains(char::is_whitespace) => {
+            TargetSpec::Redis { user, .. }
+                if user.is_empty() || user.contains(char::is_whitespace) =>
+            {
                 return Err(format!("{at}: redis user must be a non-empty word"));
             }
             TargetSpec::Command { set, .. } if set.is_none() => {
@@ -253,9 +259,12 @@ impl RotationSpec {
         )
         .or(d.rotation_days)
         .filter(|d| *d > 0);
-        let grace = pick(over.and_then(|o| o.grace_days), spec.and_then(|s| s.grace_days))
-            .or(d.grace_days)
-            .unwrap_or(0);
+        let grace = pick(
+            over.and_then(|o| o.grace_days),
+            spec.and_then(|s| s.grace_days),
+        )
+        .or(d.grace_days)
+        .unwrap_or(0);
         let target = over
             .and_then(|o| o.target.clone())
             .or_else(|| spec.and_then(|s| s.target.clone()))
@@ -305,7 +314,10 @@ mod tests {
         let stg = RotationSpec::effective(Some(&s), Kind::RedisPassword, "staging");
         assert_eq!((stg.interval_days, stg.grace_days), (Some(7), 0));
         let jwt = RotationSpec::effective(None, Kind::JwtSecret, "production");
-        assert_eq!((jwt.interval_days, jwt.target), (Some(90), Some(TargetSpec::Jwt {})));
+        assert_eq!(
+            (jwt.interval_days, jwt.target),
+            (Some(90), Some(TargetSpec::Jwt {}))
+        );
         let stripe = RotationSpec::effective(None, Kind::StripeSecretKey, "production");
         assert_eq!(stripe.interval_days, None);
         assert_eq!(stripe.target.unwrap().type_name(), "manual");
@@ -313,11 +325,16 @@ mod tests {
 
     #[test]
     fn admin_credentials_never_in_the_file() {
-        let err = parse("target = { type = \"postgres\", role = \"app\", admin_url = \"postgres://x:y@h\" }").unwrap_err();
+        let err = parse(
+            "target = { type = \"postgres\", role = \"app\", admin_url = \"postgres://x:y@h\" }",
+        )
+        .unwrap_err();
         assert!(err.contains("admin_url"), "{err}");
         let err = parse("target = { type = \"postgres\", role = \"app\" }").unwrap_err();
         assert!(err.contains("exactly one"), "{err}");
-        let err = parse("target = { type = \"redis\", user = \"u\", admin_url_env = \"redis://:pw@h\" }").unwrap_err();
+        let err =
+            parse("target = { type = \"redis\", user = \"u\", admin_url_env = \"redis://:pw@h\" }")
+                .unwrap_err();
         assert!(err.contains("environment variable"), "{err}");
         assert!(parse("target = { type = \"postgres\", role = \"app\", admin_url_secret = \"production/PG_ADMIN\" }").is_ok());
     }
@@ -328,6 +345,9 @@ mod tests {
         assert!(parse("target = { type = \"ldap\" }").is_err());
         assert!(parse("target = { type = \"command\", set = \"x\", sett = \"y\" }").is_err());
         assert!(parse("target = { type = \"command\" }").is_err());
-        assert!(parse("target = { type = \"postgres\", role = \"a; drop\", admin_url_env = \"A\" }").is_err());
+        assert!(parse(
+            "target = { type = \"postgres\", role = \"a; drop\", admin_url_env = \"A\" }"
+        )
+        .is_err());
     }
 }
