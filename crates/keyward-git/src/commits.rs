@@ -161,7 +161,11 @@ fn walk(
     let mut nodes: HashMap<ObjectId, Parsed> = HashMap::default();
     let mut boundary: HashSet<ObjectId> = HashSet::default();
     let mut missing = 0;
-    let mut stack: Vec<ObjectId> = tips.iter().filter(|t| !hidden.contains(*t)).copied().collect();
+    let mut stack: Vec<ObjectId> = tips
+        .iter()
+        .filter(|t| !hidden.contains(*t))
+        .copied()
+        .collect();
     let mut buf = Vec::new();
     while let Some(id) = stack.pop() {
         if nodes.contains_key(&id) || boundary.contains(&id) {

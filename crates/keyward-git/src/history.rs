@@ -9,6 +9,7 @@ use keyward_core::{Finding, GitOrigin};
 use keyward_scan::{ScanStats, Scanner};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// Options for a history scan.
 #[derive(Clone, Debug)]
@@ -43,9 +44,56 @@ pub fn scan_history(
     opts: &HistoryOptions,
     stats: &ScanStats,
 ) -> Result<HistoryScan, GitError> {
+    let timing = std::env::var_os("KEYWARD_GIT_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| {
+        if timing {
+            eprintln!(
+                "keyward: timing: {what} at {:.3}s",
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    };
     let repo = repo::open(path)?;
     let set = commits::select(&repo, &opts.selection)?;
-    let mut index = trees::index_blobs(&repo, &set)?;
+    lap("commits selected");
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    // Workers scan while the walk is still finding blobs.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<read::Job>>(threads * 16);
+    let rx = Mutex::new(rx);
+    let (index, found) = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let objects = repo.objects.clone();
+                let rx = &rx;
+                s.spawn(move || read::worker(objects, scanner, rx, opts.max_file_size, stats))
+            })
+            .collect();
+        let mut batch = Vec::with_capacity(read::BATCH);
+        let mut on_blob = |i: usize, b: &trees::BlobOrigin, path: &Arc<str>| {
+            batch.push((i, b.id, path.clone()));
+            if batch.len() == read::BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(read::BATCH));
+                let _ = tx.send(full);
+            }
+        };
+        let index = trees::index_blobs(&repo, &set, &mut on_blob);
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        lap("trees walked");
+        let mut found = Vec::new();
+        for h in handles {
+            found.extend(h.join().expect("scan worker panicked"));
+        }
+        (index, found)
+    });
+    let index = index?;
+    lap("blobs scanned");
     let mut out = HistoryScan {
         commits: set.commits.len(),
         blobs: index.blobs.len(),
@@ -75,21 +123,6 @@ pub fn scan_history(
         set.commits.len(),
         index.blobs.len()
     ));
-    let sizes = read::sort_by_location(&repo, &mut index.blobs);
-    let threads = match opts.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
-    let found = read::scan_blobs(
-        &repo,
-        scanner,
-        &index.blobs,
-        &sizes,
-        &index.paths,
-        opts.max_file_size,
-        threads,
-        stats,
-    );
     let mut origins: HashMap<u32, GitOrigin> = HashMap::new();
     for (bi, mut f) in found {
         let ci = index.blobs[bi].commit;

@@ -28,12 +28,13 @@ pub fn open(path: &Path) -> Result<gix::Repository, GitError> {
             });
         }
     }
-    let repo = gix::ThreadSafeRepository::discover_with_environment_overrides(path).map_err(
-        |e| GitError::Open {
-            path: path.to_path_buf(),
-            message: first_line(&e.to_string()),
-        },
-    )?;
+    let repo =
+        gix::ThreadSafeRepository::discover_with_environment_overrides(path).map_err(|e| {
+            GitError::Open {
+                path: path.to_path_buf(),
+                message: first_line(&e.to_string()),
+            }
+        })?;
     let mut repo = repo.to_thread_local();
     repo.object_cache_size(None);
     set_pack_cache(&mut repo.objects);

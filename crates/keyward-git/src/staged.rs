@@ -43,7 +43,15 @@ pub fn staged_changes(repo: &gix::Repository) -> Result<Vec<StagedChange>, GitEr
         .collect();
     let mut out = Vec::new();
     let mut buf = Vec::new();
-    diff_dir(repo, head_tree, index.tree(), &entries, 0, &mut buf, &mut out)?;
+    diff_dir(
+        repo,
+        head_tree,
+        index.tree(),
+        &entries,
+        0,
+        &mut buf,
+        &mut out,
+    )?;
     Ok(out)
 }
 
@@ -87,7 +95,8 @@ fn diff_dir(
                 Some((true, id)) => Some(*id),
                 _ => None,
             };
-            let sub_cache = cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == dir));
+            let sub_cache =
+                cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == dir));
             diff_dir(
                 repo,
                 sub_head,
@@ -102,7 +111,9 @@ fn diff_dir(
         }
         i += 1;
         let staged_file = entry.stage_raw() == 0
-            && !entry.flags.contains(gix::index::entry::Flags::INTENT_TO_ADD)
+            && !entry
+                .flags
+                .contains(gix::index::entry::Flags::INTENT_TO_ADD)
             && (entry.mode == gix::index::entry::Mode::FILE
                 || entry.mode == gix::index::entry::Mode::FILE_EXECUTABLE);
         if !staged_file {

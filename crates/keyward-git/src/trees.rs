@@ -8,9 +8,10 @@
 use crate::commits::CommitSet;
 use crate::error::GitError;
 use gix::hashtable::HashSet;
-use std::collections::HashMap;
 use gix::objs::Find;
 use gix::ObjectId;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A unique blob and where it first appeared.
 #[derive(Clone, Copy, Debug)]
@@ -18,21 +19,23 @@ pub(crate) struct BlobOrigin {
     pub id: ObjectId,
     /// Index into [`CommitSet::commits`].
     pub commit: u32,
-    /// Index into [`BlobIndex::paths`].
-    pub path: u32,
 }
 
 /// Every blob introduced by the selected commits.
 #[derive(Debug, Default)]
 pub(crate) struct BlobIndex {
     pub blobs: Vec<BlobOrigin>,
-    pub paths: Vec<String>,
+    pub paths: Vec<Arc<str>>,
     /// Trees that could not be read (id, path), reported as warnings.
     pub unreadable: Vec<(ObjectId, String)>,
 }
 
-struct Walker<'r> {
+/// Called with each new blob (its index in [`BlobIndex::blobs`]) and its path, as found.
+pub(crate) type OnBlob<'a> = dyn FnMut(usize, &BlobOrigin, &Arc<str>) + 'a;
+
+struct Walker<'r, 'f> {
     repo: &'r gix::Repository,
+    on_blob: &'f mut OnBlob<'f>,
     seen_trees: HashSet<ObjectId>,
     seen_blobs: HashSet<ObjectId>,
     path_ids: HashMap<Vec<u8>, u32>,
@@ -41,9 +44,14 @@ struct Walker<'r> {
 }
 
 /// Walk the trees of `set`, oldest commit first.
-pub(crate) fn index_blobs(repo: &gix::Repository, set: &CommitSet) -> Result<BlobIndex, GitError> {
+pub(crate) fn index_blobs<'f>(
+    repo: &gix::Repository,
+    set: &CommitSet,
+    on_blob: &'f mut OnBlob<'f>,
+) -> Result<BlobIndex, GitError> {
     let mut w = Walker {
         repo,
+        on_blob,
         seen_trees: HashSet::default(),
         seen_blobs: HashSet::default(),
         path_ids: HashMap::new(),
@@ -65,7 +73,7 @@ pub(crate) fn index_blobs(repo: &gix::Repository, set: &CommitSet) -> Result<Blo
     Ok(w.out)
 }
 
-impl Walker<'_> {
+impl Walker<'_, '_> {
     /// Traverse `root`; record new blobs under `commit` (or only mark them seen when `None`).
     fn traverse(&mut self, root: ObjectId, commit: Option<u32>) {
         if !self.seen_trees.insert(root) {
@@ -99,14 +107,12 @@ impl Walker<'_> {
                         p.extend_from_slice(entry.filename);
                         let next = self.out.paths.len() as u32;
                         let pi = *self.path_ids.entry(p).or_insert_with_key(|p| {
-                            self.out.paths.push(String::from_utf8_lossy(p).into_owned());
+                            self.out.paths.push(String::from_utf8_lossy(p).into());
                             next
                         });
-                        self.out.blobs.push(BlobOrigin {
-                            id,
-                            commit: ci,
-                            path: pi,
-                        });
+                        let origin = BlobOrigin { id, commit: ci };
+                        (self.on_blob)(self.out.blobs.len(), &origin, &self.out.paths[pi as usize]);
+                        self.out.blobs.push(origin);
                     }
                 }
             }
