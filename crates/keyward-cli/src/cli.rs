@@ -123,7 +123,12 @@ pub struct GitScanArgs {
     #[arg(long, conflicts_with = "staged")]
     pub git: bool,
     /// With --git: only commits after REV, or committed since DATE (YYYY-MM-DD).
-    #[arg(long, value_name = "REV|DATE", requires = "git", conflicts_with = "range")]
+    #[arg(
+        long,
+        value_name = "REV|DATE",
+        requires = "git",
+        conflicts_with = "range"
+    )]
     pub since: Option<String>,
     /// With --git: only the commits of A..B (reachable from B, not from A), e.g. a PR.
     #[arg(long, value_name = "A..B", requires = "git")]
@@ -235,7 +240,12 @@ pub struct BaselineArgs {
     #[arg(long)]
     pub git: bool,
     /// Where to write it.
-    #[arg(long, short = 'o', value_name = "FILE", default_value = ".keyward/baseline.json")]
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "FILE",
+        default_value = ".keyward/baseline.json"
+    )]
     pub output: PathBuf,
     /// Policy file (default: ./keyward.toml when present).
     #[arg(long, short = 'c', value_name = "FILE")]

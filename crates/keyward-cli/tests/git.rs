@@ -28,7 +28,10 @@ fn secret_committed_then_deleted_is_found_with_its_introducing_commit() {
     let repo = Repo::new();
     repo.write("README.md", "hello\n");
     repo.commit_all("initial");
-    repo.write("config/.env", &format!("STRIPE_SECRET_KEY={}\n", stripe_key(1)));
+    repo.write(
+        "config/.env",
+        &format!("STRIPE_SECRET_KEY={}\n", stripe_key(1)),
+    );
     let introducing = repo.commit_all("add payments config");
     repo.write("README.md", "hello again\n");
     repo.commit_all("docs");
@@ -74,7 +77,10 @@ fn secret_committed_then_deleted_is_found_with_its_introducing_commit() {
 #[test]
 fn range_limits_the_scan_to_a_pull_requests_commits() {
     let repo = Repo::new();
-    repo.write("old/.env", &format!("STRIPE_SECRET_KEY={}\n", stripe_key(2)));
+    repo.write(
+        "old/.env",
+        &format!("STRIPE_SECRET_KEY={}\n", stripe_key(2)),
+    );
     repo.commit_all("old leak on main");
     repo.git(&["checkout", "-q", "-b", "feature"]);
     repo.write("src/pay.py", &format!("KEY = \"{}\"\n", stripe_key(3)));
@@ -143,15 +149,15 @@ fn staged_scan_catches_a_staged_secret_and_ignores_unstaged_ones() {
     repo.commit_all("initial");
 
     // Nothing staged: clean.
-    keyward(&repo)
-        .args(["scan", "--staged"])
-        .assert()
-        .code(0);
+    keyward(&repo).args(["scan", "--staged"]).assert().code(0);
 
     // Unstaged edit with a secret: not what the next commit contains.
     repo.write("app/clean.py", &format!("KEY = \"{}\"\n", stripe_key(4)));
     // Staged secret in a new file.
-    repo.write("app/billing/keys.env", &format!("STRIPE={}\n", stripe_key(5)));
+    repo.write(
+        "app/billing/keys.env",
+        &format!("STRIPE={}\n", stripe_key(5)),
+    );
     repo.git(&["add", "app/billing/keys.env"]);
     let out = keyward(&repo)
         .args(["scan", "--staged", "-f", "json"])
@@ -169,16 +175,16 @@ fn staged_scan_catches_a_staged_secret_and_ignores_unstaged_ones() {
     repo.write("app/settings.py", "DEBUG = True\n");
     repo.git(&["add", "app/settings.py"]);
     repo.write("app/settings.py", &format!("KEY = '{}'\n", stripe_key(6)));
-    keyward(&repo)
-        .args(["scan", "--staged"])
-        .assert()
-        .code(0);
+    keyward(&repo).args(["scan", "--staged"]).assert().code(0);
 }
 
 #[test]
 fn baseline_silences_old_findings_and_lets_a_new_one_fail() {
     let repo = Repo::new();
-    repo.write("legacy/.env", &format!("STRIPE_SECRET_KEY={}\n", stripe_key(7)));
+    repo.write(
+        "legacy/.env",
+        &format!("STRIPE_SECRET_KEY={}\n", stripe_key(7)),
+    );
     repo.commit_all("legacy");
     keyward(&repo)
         .args(["baseline", "--git"])
@@ -205,7 +211,14 @@ fn baseline_silences_old_findings_and_lets_a_new_one_fail() {
 
     repo.write("src/new.js", &format!("const k = '{}';\n", stripe_key(8)));
     let out = keyward(&repo)
-        .args(["scan", "--baseline", ".keyward/baseline.json", "-f", "json", "."])
+        .args([
+            "scan",
+            "--baseline",
+            ".keyward/baseline.json",
+            "-f",
+            "json",
+            ".",
+        ])
         .assert()
         .code(1)
         .get_output()
@@ -290,7 +303,10 @@ fn the_installed_hook_blocks_a_commit_that_adds_a_secret() {
         bin.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    repo.write("deploy/.env", &format!("STRIPE_SECRET_KEY={}\n", stripe_key(10)));
+    repo.write(
+        "deploy/.env",
+        &format!("STRIPE_SECRET_KEY={}\n", stripe_key(10)),
+    );
     repo.git(&["add", "deploy/.env"]);
     let out = repo
         .cmd(&["commit", "-q", "-m", "add deploy config"])
@@ -317,7 +333,11 @@ fn the_installed_hook_blocks_a_commit_that_adds_a_secret() {
         .env("PATH", &path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     keyward(&repo).args(["hook", "uninstall"]).assert().code(0);
     assert!(!hook.exists());
@@ -329,10 +349,7 @@ fn the_installed_hook_blocks_a_commit_that_adds_a_secret() {
         .assert()
         .code(2)
         .stderr(contains("--force"));
-    keyward(&repo)
-        .args(["hook", "uninstall"])
-        .assert()
-        .code(2);
+    keyward(&repo).args(["hook", "uninstall"]).assert().code(2);
     keyward(&repo)
         .args(["hook", "install", "--force"])
         .assert()
@@ -348,13 +365,22 @@ const SIGNING_KEY: &str = "Zr7Kq2Lm9Xv4Tn8Wp3Hs6Jd1Fb5Gc0Ya";
 fn a_forged_jwt_verifies_against_the_leaked_secret() {
     let repo = Repo::new();
     repo.write(".env", &format!("PORT=3000\nJWT_SECRET={SIGNING_KEY}\n"));
-    repo.write("tests/api.test.js", &format!("const token = \"{FORGED}\";\n"));
+    repo.write(
+        "tests/api.test.js",
+        &format!("const token = \"{FORGED}\";\n"),
+    );
     repo.commit_all("tests");
     for args in [
         &["scan", ".", "-f", "json"][..],
         &["scan", "--git", "-f", "json"][..],
     ] {
-        let out = keyward(&repo).args(args).assert().code(1).get_output().stdout.clone();
+        let out = keyward(&repo)
+            .args(args)
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
         let text = String::from_utf8_lossy(&out).to_string();
         assert!(!text.contains(SIGNING_KEY), "signing key printed");
         let fs = findings(&out);

@@ -53,7 +53,10 @@ pub(crate) fn worker(
                 }
             };
             if data.len() as u64 > max_size {
-                skip(stats, Skipped::TooLarge(path.to_string(), data.len() as u64));
+                skip(
+                    stats,
+                    Skipped::TooLarge(path.to_string(), data.len() as u64),
+                );
                 continue;
             }
             if is_binary(data) {
@@ -75,7 +78,10 @@ pub(crate) fn worker(
 }
 
 fn unreadable(path: &str, id: &ObjectId, why: &str) -> Skipped {
-    Skipped::Unreadable(format!("{path} (blob {})", id.to_hex_with_len(12)), why.into())
+    Skipped::Unreadable(
+        format!("{path} (blob {})", id.to_hex_with_len(12)),
+        why.into(),
+    )
 }
 
 fn skip(stats: &ScanStats, s: Skipped) {

@@ -78,8 +78,11 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     }
     super::post::apply(&policy, &args.git, &mut findings, &mut extra_notes)?;
     findings.sort_by(|a, b| {
-        (&a.location.path, a.location.line, a.location.column)
-            .cmp(&(&b.location.path, b.location.line, b.location.column))
+        (&a.location.path, a.location.line, a.location.column).cmp(&(
+            &b.location.path,
+            b.location.line,
+            b.location.column,
+        ))
     });
 
     let mut summary = summarize(&stats, started, opts.max_file_size);
