@@ -206,19 +206,34 @@ mod tests {
 
 /// For `keyward export`: add `NAME_PREVIOUS` after each JWT secret whose rotation is in
 /// its grace period, so services verify tokens signed with either key.
-pub fn with_previous(store: &mut Store, env: &str, secrets: Vec<keyward_store::Exported>) -> Result<Vec<keyward_store::Exported>> {
+pub fn with_previous(
+    store: &mut Store,
+    env: &str,
+    secrets: Vec<keyward_store::Exported>,
+) -> Result<Vec<keyward_store::Exported>> {
     use keyward_core::policy::Kind;
     let mut out = Vec::with_capacity(secrets.len());
     for e in secrets {
         let path = SecretPath::new(env, &e.name)?;
         let meta = store.meta(&path)?;
-        let kind = meta.kind.parse::<Kind>().unwrap_or_else(|_| Kind::infer(&e.name));
+        let kind = meta
+            .kind
+            .parse::<Kind>()
+            .unwrap_or_else(|_| Kind::infer(&e.name));
         let state = RotationState::parse(&meta.state);
-        let prev = if kind == Kind::JwtSecret { previous_in_grace(store, &path, &state)? } else { None };
+        let prev = if kind == Kind::JwtSecret {
+            previous_in_grace(store, &path, &state)?
+        } else {
+            None
+        };
         let name = e.name.clone();
         out.push(e);
         if let Some((version, value)) = prev {
-            out.push(keyward_store::Exported { name: format!("{name}_PREVIOUS"), version, value });
+            out.push(keyward_store::Exported {
+                name: format!("{name}_PREVIOUS"),
+                version,
+                value,
+            });
         }
     }
     Ok(out)

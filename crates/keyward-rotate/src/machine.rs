@@ -240,6 +240,25 @@ impl<'a> Rotator<'a> {
                         );
                         return Ok(Outcome::AwaitingConfirm { steps });
                     }
+                    // Record the intent first (compare-and-set: the lock against a second
+                    // starter), so a crash before the pending version is recorded resumes.
+                    st.step = Step::Created;
+                    st.pending_version = None;
+                    st.from_version = Some(meta.current_version).filter(|v| *v > 0);
+                    st.pending_login = target.next_login(st.active_login.as_deref());
+                    st.started_at = Some(clock::now_text());
+                    st.last_error = None;
+                    st.last_error_at = None;
+                    if !self.save(path, &st, meta.revision)? {
+                        return Err(RotateError::new(
+                            RotateErrorKind::Invalid,
+                            format!("{path} is being rotated by another process"),
+                        ));
+                    }
+                }
+                Step::Created if st.pending_version.is_none() => {
+                    started = true;
+                    let target = self.target_for(path, &p)?;
                     let pending = match self
                         .store
                         .history(path)?
@@ -264,13 +283,7 @@ impl<'a> Rotator<'a> {
                         }
                     };
                     crash_point("create");
-                    st.step = Step::Created;
                     st.pending_version = Some(pending);
-                    st.from_version = Some(meta.current_version).filter(|v| *v > 0);
-                    st.pending_login = target.next_login(st.active_login.as_deref());
-                    st.started_at = Some(clock::now_text());
-                    st.last_error = None;
-                    st.last_error_at = None;
                     self.audit(
                         path,
                         "rotate.create",
@@ -282,6 +295,7 @@ impl<'a> Rotator<'a> {
                     crash_point("create+recorded");
                 }
                 Step::Created => {
+                    started = true;
                     let mut target = self.target_for(path, &p)?;
                     let pending = st.pending_version.unwrap_or_default();
                     let new = self.value(path, Some(pending))?.ok_or_else(|| {
@@ -303,6 +317,7 @@ impl<'a> Rotator<'a> {
                     crash_point("set+recorded");
                 }
                 Step::Set => {
+                    started = true;
                     let mut target = self.target_for(path, &p)?;
                     let pending = st.pending_version.unwrap_or_default();
                     let new = self.value(path, Some(pending))?.ok_or_else(|| {
@@ -348,6 +363,7 @@ impl<'a> Rotator<'a> {
                     crash_point("test+recorded");
                 }
                 Step::Tested => {
+                    started = true;
                     let pending = st.pending_version.unwrap_or_default();
                     if meta.current_version != pending {
                         // The version the rotation started from, or none (revoked): anything

@@ -19,7 +19,9 @@ struct Roles {
 impl Drop for Roles {
     fn drop(&mut self) {
         for n in self.names.iter().rev() {
-            let _ = self.admin.batch_execute(&format!("DROP ROLE IF EXISTS \"{n}\""));
+            let _ = self
+                .admin
+                .batch_execute(&format!("DROP ROLE IF EXISTS \"{n}\""));
         }
     }
 }
@@ -30,26 +32,51 @@ fn accepted(admin: &mut Client, role: &str, pw: &[u8]) -> bool {
 
 #[test]
 fn single_new_password_works_and_old_stops_at_once() {
-    let Some(url) = url("KEYWARD_TEST_POSTGRES_URL") else { return };
+    let Some(url) = url("KEYWARD_TEST_POSTGRES_URL") else {
+        return;
+    };
     let role = unique("kw_single");
-    let mut roles = Roles { admin: Client::connect(&url, NoTls).unwrap(), names: vec![role.clone()] };
-    roles.admin.batch_execute(&format!("CREATE ROLE \"{role}\" LOGIN PASSWORD 'initial-password-0123456789abcdef'")).unwrap();
+    let mut roles = Roles {
+        admin: Client::connect(&url, NoTls).unwrap(),
+        names: vec![role.clone()],
+    };
+    roles
+        .admin
+        .batch_execute(&format!(
+            "CREATE ROLE \"{role}\" LOGIN PASSWORD 'initial-password-0123456789abcdef'"
+        ))
+        .unwrap();
     let var = admin_var(&url);
     let policy = policy(&format!(
         "[variables.DB_PASSWORD]\nkind = \"postgres-password\"\n[variables.DB_PASSWORD.rotation]\ntarget = {{ type = \"postgres\", role = \"{role}\", admin_url_env = \"{var}\" }}\n"
     ));
     let (_dir, mut store) = store();
-    set(&mut store, "production/DB_PASSWORD", "initial-password-0123456789abcdef", "postgres-password");
+    set(
+        &mut store,
+        "production/DB_PASSWORD",
+        "initial-password-0123456789abcdef",
+        "postgres-password",
+    );
     let p = path("production/DB_PASSWORD");
     let out = Rotator::new(&mut store, &policy).rotate(&p).unwrap();
-    assert!(matches!(out, Outcome::InGrace { version: 2, .. }), "{out:?}");
+    assert!(
+        matches!(out, Outcome::InGrace { version: 2, .. }),
+        "{out:?}"
+    );
     let new = store.get(&p).unwrap().value;
     assert!(accepted(&mut roles.admin, &role, new.expose()));
-    assert!(!accepted(&mut roles.admin, &role, b"initial-password-0123456789abcdef"));
+    assert!(!accepted(
+        &mut roles.admin,
+        &role,
+        b"initial-password-0123456789abcdef"
+    ));
     // A real login with the new password (trust would allow any, the verifier check above is the proof).
     let mut cfg: postgres::Config = url.parse().unwrap();
     cfg.user(&role).password(new.expose());
-    cfg.connect(NoTls).unwrap().simple_query("SELECT 1").unwrap();
+    cfg.connect(NoTls)
+        .unwrap()
+        .simple_query("SELECT 1")
+        .unwrap();
     // Finish after the grace changes nothing on the target for `single`.
     Rotator::new(&mut store, &policy).end_grace(&p).unwrap();
     assert!(accepted(&mut roles.admin, &role, new.expose()));
@@ -57,11 +84,16 @@ fn single_new_password_works_and_old_stops_at_once() {
 
 #[test]
 fn alternating_old_login_works_through_the_grace_and_stops_after_finish() {
-    let Some(url) = url("KEYWARD_TEST_POSTGRES_URL") else { return };
+    let Some(url) = url("KEYWARD_TEST_POSTGRES_URL") else {
+        return;
+    };
     let group = unique("kw_grp");
     let role = unique("kw_alt");
     let clone = format!("{role}_clone");
-    let mut roles = Roles { admin: Client::connect(&url, NoTls).unwrap(), names: vec![group.clone(), role.clone(), clone.clone()] };
+    let mut roles = Roles {
+        admin: Client::connect(&url, NoTls).unwrap(),
+        names: vec![group.clone(), role.clone(), clone.clone()],
+    };
     roles.admin.batch_execute(&format!(
         "CREATE ROLE \"{group}\" NOLOGIN; CREATE ROLE \"{role}\" LOGIN PASSWORD 'old-password-0123456789abcdefghij' IN ROLE \"{group}\"; CREATE ROLE \"{clone}\" LOGIN IN ROLE \"{group}\";"
     )).unwrap();
@@ -70,17 +102,42 @@ fn alternating_old_login_works_through_the_grace_and_stops_after_finish() {
         "[variables.DB_PASSWORD.rotation]\ngrace_days = 1\ntarget = {{ type = \"postgres\", role = \"{role}\", strategy = \"alternating\", admin_url_env = \"{var}\" }}\n"
     ));
     let (_dir, mut store) = store();
-    set(&mut store, "staging/DB_PASSWORD", "old-password-0123456789abcdefghij", "postgres-password");
+    set(
+        &mut store,
+        "staging/DB_PASSWORD",
+        "old-password-0123456789abcdefghij",
+        "postgres-password",
+    );
     let p = path("staging/DB_PASSWORD");
     Rotator::new(&mut store, &policy).rotate(&p).unwrap();
     let new = store.get(&p).unwrap().value;
     let st = keyward_rotate::RotationState::parse(&store.meta(&p).unwrap().state);
-    assert_eq!((st.step, st.active_login.as_deref()), (Step::Promoted, Some(clone.as_str())));
-    assert!(accepted(&mut roles.admin, &clone, new.expose()), "new login works");
-    assert!(accepted(&mut roles.admin, &role, b"old-password-0123456789abcdefghij"), "old login works during the grace");
+    assert_eq!(
+        (st.step, st.active_login.as_deref()),
+        (Step::Promoted, Some(clone.as_str()))
+    );
+    assert!(
+        accepted(&mut roles.admin, &clone, new.expose()),
+        "new login works"
+    );
+    assert!(
+        accepted(
+            &mut roles.admin,
+            &role,
+            b"old-password-0123456789abcdefghij"
+        ),
+        "old login works during the grace"
+    );
     Rotator::new(&mut store, &policy).end_grace(&p).unwrap();
     assert!(accepted(&mut roles.admin, &clone, new.expose()));
-    assert!(!accepted(&mut roles.admin, &role, b"old-password-0123456789abcdefghij"), "old login stops after finish");
+    assert!(
+        !accepted(
+            &mut roles.admin,
+            &role,
+            b"old-password-0123456789abcdefghij"
+        ),
+        "old login stops after finish"
+    );
     // The next rotation flips back to the first role.
     Rotator::new(&mut store, &policy).rotate(&p).unwrap();
     let newer = store.get(&p).unwrap().value;
@@ -90,11 +147,16 @@ fn alternating_old_login_works_through_the_grace_and_stops_after_finish() {
 
 #[test]
 fn revoke_removes_the_old_password_at_once_and_records_an_incident() {
-    let Some(url) = url("KEYWARD_TEST_POSTGRES_URL") else { return };
+    let Some(url) = url("KEYWARD_TEST_POSTGRES_URL") else {
+        return;
+    };
     let group = unique("kw_grp");
     let role = unique("kw_rev");
     let clone = format!("{role}_clone");
-    let mut roles = Roles { admin: Client::connect(&url, NoTls).unwrap(), names: vec![group.clone(), role.clone(), clone.clone()] };
+    let mut roles = Roles {
+        admin: Client::connect(&url, NoTls).unwrap(),
+        names: vec![group.clone(), role.clone(), clone.clone()],
+    };
     roles.admin.batch_execute(&format!(
         "CREATE ROLE \"{group}\" NOLOGIN; CREATE ROLE \"{role}\" LOGIN PASSWORD 'leaked-password-0123456789abcdefgh' IN ROLE \"{group}\"; CREATE ROLE \"{clone}\" LOGIN IN ROLE \"{group}\";"
     )).unwrap();
@@ -104,24 +166,54 @@ fn revoke_removes_the_old_password_at_once_and_records_an_incident() {
         "[variables.DB_PASSWORD.rotation]\ngrace_days = 3\ntarget = {{ type = \"postgres\", role = \"{role}\", strategy = \"alternating\", admin_url_env = \"{var}\" }}\n"
     ));
     let (_dir, mut store) = store();
-    set(&mut store, "production/DB_PASSWORD", "leaked-password-0123456789abcdefgh", "postgres-password");
+    set(
+        &mut store,
+        "production/DB_PASSWORD",
+        "leaked-password-0123456789abcdefgh",
+        "postgres-password",
+    );
     let p = path("production/DB_PASSWORD");
-    let (incident, out) = Rotator::new(&mut store, &policy).revoke(&p, None, "pushed to GitHub", None).unwrap();
+    let (incident, out) = Rotator::new(&mut store, &policy)
+        .revoke(&p, None, "pushed to GitHub", None)
+        .unwrap();
     assert!(matches!(out, Outcome::Finished { version: 2 }), "{out:?}");
     assert_eq!(incident.id, "INC-production-DB_PASSWORD-v1");
     assert!(incident.closed_at.is_some());
-    assert!(!accepted(&mut roles.admin, &role, b"leaked-password-0123456789abcdefgh"), "old stops at once");
+    assert!(
+        !accepted(
+            &mut roles.admin,
+            &role,
+            b"leaked-password-0123456789abcdefgh"
+        ),
+        "old stops at once"
+    );
     let new = store.get(&p).unwrap().value;
     assert!(accepted(&mut roles.admin, &clone, new.expose()));
-    let stages: Vec<_> = store.history(&p).unwrap().iter().map(|v| (v.version, v.stage)).collect();
-    assert_eq!(stages, [(2, keyward_store::Stage::Current), (1, keyward_store::Stage::Revoked)]);
+    let stages: Vec<_> = store
+        .history(&p)
+        .unwrap()
+        .iter()
+        .map(|v| (v.version, v.stage))
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            (2, keyward_store::Stage::Current),
+            (1, keyward_store::Stage::Revoked)
+        ]
+    );
 }
 
 #[test]
 fn failed_test_rolls_back_and_keeps_current() {
-    let Some(url) = url("KEYWARD_TEST_POSTGRES_URL") else { return };
+    let Some(url) = url("KEYWARD_TEST_POSTGRES_URL") else {
+        return;
+    };
     let role = unique("kw_nologin");
-    let mut roles = Roles { admin: Client::connect(&url, NoTls).unwrap(), names: vec![role.clone()] };
+    let mut roles = Roles {
+        admin: Client::connect(&url, NoTls).unwrap(),
+        names: vec![role.clone()],
+    };
     // A role that keyward can set a password on, but whose test login fails: the database
     // does not allow connections for it (CONNECTION LIMIT 0).
     roles.admin.batch_execute(&format!("CREATE ROLE \"{role}\" LOGIN CONNECTION LIMIT 0 PASSWORD 'kept-password-0123456789abcdefghijk'")).unwrap();
@@ -130,12 +222,28 @@ fn failed_test_rolls_back_and_keeps_current() {
         "[variables.DB_PASSWORD.rotation]\ntarget = {{ type = \"postgres\", role = \"{role}\", admin_url_env = \"{var}\" }}\n"
     ));
     let (_dir, mut store) = store();
-    set(&mut store, "production/DB_PASSWORD", "kept-password-0123456789abcdefghijk", "postgres-password");
+    set(
+        &mut store,
+        "production/DB_PASSWORD",
+        "kept-password-0123456789abcdefghijk",
+        "postgres-password",
+    );
     let p = path("production/DB_PASSWORD");
     let err = Rotator::new(&mut store, &policy).rotate(&p).unwrap_err();
-    assert_eq!(err.kind(), keyward_rotate::RotateErrorKind::TestFailed, "{err}");
+    assert_eq!(
+        err.kind(),
+        keyward_rotate::RotateErrorKind::TestFailed,
+        "{err}"
+    );
     assert_eq!(store.get(&p).unwrap().version, 1, "current untouched");
-    assert!(accepted(&mut roles.admin, &role, b"kept-password-0123456789abcdefghijk"), "target rolled back");
+    assert!(
+        accepted(
+            &mut roles.admin,
+            &role,
+            b"kept-password-0123456789abcdefghijk"
+        ),
+        "target rolled back"
+    );
     let st = keyward_rotate::RotationState::parse(&store.meta(&p).unwrap().state);
     assert_eq!(st.step, Step::Idle);
     assert!(st.last_error.unwrap().starts_with("test:"));

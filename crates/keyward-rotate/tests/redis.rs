@@ -18,8 +18,21 @@ impl User {
         let name = unique("kw_user");
         let mut c = Conn::open(&RedisUrl::parse(url).unwrap()).unwrap();
         let pw = format!(">{password}");
-        c.call(&[b"ACL", b"SETUSER", name.as_bytes(), b"reset", b"on", pw.as_bytes(), b"~kw:*", b"+ping"]).unwrap();
-        User { url: url.to_string(), name }
+        c.call(&[
+            b"ACL",
+            b"SETUSER",
+            name.as_bytes(),
+            b"reset",
+            b"on",
+            pw.as_bytes(),
+            b"~kw:*",
+            b"+ping",
+        ])
+        .unwrap();
+        User {
+            url: url.to_string(),
+            name,
+        }
     }
 
     fn works(&self, pw: &[u8]) -> bool {
@@ -47,35 +60,63 @@ fn setup(url: &str, old: &str) -> (User, keyward_core::policy::Policy) {
 
 #[test]
 fn old_password_works_during_the_grace_and_stops_after_finish() {
-    let Some(url) = url("KEYWARD_TEST_REDIS_URL") else { return };
+    let Some(url) = url("KEYWARD_TEST_REDIS_URL") else {
+        return;
+    };
     let old = "old-redis-password-0123456789abcdef";
     let (user, policy) = setup(&url, old);
     let (_dir, mut store) = store();
-    set(&mut store, "production/REDIS_PASSWORD", old, "redis-password");
+    set(
+        &mut store,
+        "production/REDIS_PASSWORD",
+        old,
+        "redis-password",
+    );
     let p = path("production/REDIS_PASSWORD");
     let out = Rotator::new(&mut store, &policy).rotate(&p).unwrap();
-    assert!(matches!(out, Outcome::InGrace { version: 2, .. }), "{out:?}");
+    assert!(
+        matches!(out, Outcome::InGrace { version: 2, .. }),
+        "{out:?}"
+    );
     let new = store.get(&p).unwrap().value;
     assert!(user.works(new.expose()), "new password logs in");
-    assert!(user.works(old.as_bytes()), "old password still works during the grace");
+    assert!(
+        user.works(old.as_bytes()),
+        "old password still works during the grace"
+    );
     // Not yet expired: resuming changes nothing.
-    assert!(matches!(Rotator::new(&mut store, &policy).resume(&p).unwrap(), Outcome::InGrace { .. }));
+    assert!(matches!(
+        Rotator::new(&mut store, &policy).resume(&p).unwrap(),
+        Outcome::InGrace { .. }
+    ));
     assert!(user.works(old.as_bytes()));
     Rotator::new(&mut store, &policy).end_grace(&p).unwrap();
     assert!(user.works(new.expose()));
-    assert!(!user.works(old.as_bytes()), "old password stops after finish");
+    assert!(
+        !user.works(old.as_bytes()),
+        "old password stops after finish"
+    );
     assert!(!user.works(b"wrong"));
 }
 
 #[test]
 fn revoke_stops_the_old_password_at_once() {
-    let Some(url) = url("KEYWARD_TEST_REDIS_URL") else { return };
+    let Some(url) = url("KEYWARD_TEST_REDIS_URL") else {
+        return;
+    };
     let old = "leaked-redis-password-0123456789ab";
     let (user, policy) = setup(&url, old);
     let (_dir, mut store) = store();
-    set(&mut store, "production/REDIS_PASSWORD", old, "redis-password");
+    set(
+        &mut store,
+        "production/REDIS_PASSWORD",
+        old,
+        "redis-password",
+    );
     let p = path("production/REDIS_PASSWORD");
-    let (inc, out) = Rotator::new(&mut store, &policy).revoke(&p, None, "in a CI log", None).unwrap();
+    let (inc, out) = Rotator::new(&mut store, &policy)
+        .revoke(&p, None, "in a CI log", None)
+        .unwrap();
     assert!(matches!(out, Outcome::Finished { version: 2 }), "{out:?}");
     assert!(inc.closed_at.is_some());
     assert!(!user.works(old.as_bytes()));
@@ -84,15 +125,24 @@ fn revoke_stops_the_old_password_at_once() {
 
 #[test]
 fn revoking_the_previous_version_during_the_grace_ends_it() {
-    let Some(url) = url("KEYWARD_TEST_REDIS_URL") else { return };
+    let Some(url) = url("KEYWARD_TEST_REDIS_URL") else {
+        return;
+    };
     let old = "prev-redis-password-0123456789abcde";
     let (user, policy) = setup(&url, old);
     let (_dir, mut store) = store();
-    set(&mut store, "production/REDIS_PASSWORD", old, "redis-password");
+    set(
+        &mut store,
+        "production/REDIS_PASSWORD",
+        old,
+        "redis-password",
+    );
     let p = path("production/REDIS_PASSWORD");
     Rotator::new(&mut store, &policy).rotate(&p).unwrap();
     assert!(user.works(old.as_bytes()));
-    Rotator::new(&mut store, &policy).revoke(&p, Some(1), "laptop stolen", None).unwrap();
+    Rotator::new(&mut store, &policy)
+        .revoke(&p, Some(1), "laptop stolen", None)
+        .unwrap();
     assert!(!user.works(old.as_bytes()));
     assert!(user.works(store.get(&p).unwrap().value.expose()));
     assert_eq!(store.get(&p).unwrap().version, 2);

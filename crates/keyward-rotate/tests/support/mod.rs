@@ -11,7 +11,9 @@ use tempfile::TempDir;
 pub fn store() -> (TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.db");
-    let backend = Location::parse(Some(db.to_str().unwrap())).open(true).unwrap();
+    let backend = Location::parse(Some(db.to_str().unwrap()))
+        .open(true)
+        .unwrap();
     let store = Store::init(backend, Key::random().unwrap()).unwrap();
     (dir, store)
 }
@@ -29,7 +31,9 @@ pub fn set(store: &mut Store, p: &str, value: &str, kind: &str) {
         kind: Some(kind.into()),
         ..Default::default()
     };
-    store.set(&path(p), &SecretBytes::new(value), Expected::Any, &patch).unwrap();
+    store
+        .set(&path(p), &SecretBytes::new(value), Expected::Any, &patch)
+        .unwrap();
 }
 
 pub fn unique(prefix: &str) -> String {
