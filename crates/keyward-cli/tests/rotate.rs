@@ -20,7 +20,10 @@ struct Env {
 
 impl Env {
     fn new(policy: &str) -> Env {
-        let env = Env { dir: tempfile::tempdir().unwrap(), vars: Vec::new() };
+        let env = Env {
+            dir: tempfile::tempdir().unwrap(),
+            vars: Vec::new(),
+        };
         fs::write(env.path().join("keyward.toml"), policy).unwrap();
         env.ok(&["store", "init"], None);
         env
@@ -45,7 +48,12 @@ impl Env {
         c
     }
 
-    fn run_with(&self, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> std::process::Output {
+    fn run_with(
+        &self,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+        env: &[(&str, &str)],
+    ) -> std::process::Output {
         let mut c = self.cmd(args);
         for (k, v) in env {
             c.env(k, v);
@@ -60,12 +68,19 @@ impl Env {
 
     fn ok_with(&self, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> String {
         let out = self.run_with(args, stdin, env);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
     fn set(&self, path: &str, value: &str, kind: &str) {
-        self.ok(&["secret", "set", "--raw", "--kind", kind, path], Some(value.as_bytes()));
+        self.ok(
+            &["secret", "set", "--raw", "--kind", kind, path],
+            Some(value.as_bytes()),
+        );
     }
 
     fn get(&self, path: &str, stage: Option<&str>) -> Option<String> {
@@ -74,7 +89,12 @@ impl Env {
             args.extend(["--stage", s]);
         }
         let out = self.run_with(&args, None, &[]);
-        out.status.success().then(|| String::from_utf8(out.stdout).unwrap().trim_end().to_string())
+        out.status.success().then(|| {
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .trim_end()
+                .to_string()
+        })
     }
 
     fn json(&self, args: &[&str], env: &[(&str, &str)]) -> Value {
@@ -83,7 +103,10 @@ impl Env {
 }
 
 fn unique(prefix: &str) -> String {
-    let n = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos();
+    let n = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{prefix}_{}_{}", std::process::id(), n % 1_000_000_000)
 }
 
@@ -104,8 +127,16 @@ fn in_days(days: u64) -> String {
 }
 
 const CRASH_POINTS: &[&str] = &[
-    "create", "create+recorded", "set", "set+recorded", "test", "test+recorded", "promote",
-    "promote+recorded", "finish", "finish+recorded",
+    "create",
+    "create+recorded",
+    "set",
+    "set+recorded",
+    "test",
+    "test+recorded",
+    "promote",
+    "promote+recorded",
+    "finish",
+    "finish+recorded",
 ];
 
 struct RedisUser {
@@ -119,8 +150,20 @@ impl RedisUser {
         let name = unique("kw_e2e");
         let mut c = Conn::open(&RedisUrl::parse(url).unwrap()).unwrap();
         let pw = format!(">{password}");
-        c.call(&[b"ACL", b"SETUSER", name.as_bytes(), b"reset", b"on", pw.as_bytes(), b"+ping"]).unwrap();
-        RedisUser { url: url.into(), name }
+        c.call(&[
+            b"ACL",
+            b"SETUSER",
+            name.as_bytes(),
+            b"reset",
+            b"on",
+            pw.as_bytes(),
+            b"+ping",
+        ])
+        .unwrap();
+        RedisUser {
+            url: url.into(),
+            name,
+        }
     }
     fn works(&self, pw: &str) -> bool {
         keyward_rotate::target::redis::auth_ok(&self.url, &self.name, pw.as_bytes()).unwrap()
@@ -138,7 +181,9 @@ impl Drop for RedisUser {
 
 #[test]
 fn redis_rotation_survives_a_crash_after_every_step() {
-    let Some(url) = url("KEYWARD_TEST_REDIS_URL") else { return };
+    let Some(url) = url("KEYWARD_TEST_REDIS_URL") else {
+        return;
+    };
     for point in CRASH_POINTS {
         let old = "crash-old-password-0123456789abcdef";
         let user = RedisUser::new(&url, old);
@@ -148,31 +193,69 @@ fn redis_rotation_survives_a_crash_after_every_step() {
         ));
         env.vars.push(("KW_REDIS_ADMIN".into(), url.clone()));
         env.set("production/REDIS_PASSWORD", old, "redis-password");
-        let out = env.run_with(&["rotate", "production/REDIS_PASSWORD"], None, &[("KEYWARD_TEST_CRASH_AFTER", point)]);
-        assert_eq!(out.status.code(), Some(137), "{point}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = env.run_with(
+            &["rotate", "production/REDIS_PASSWORD"],
+            None,
+            &[("KEYWARD_TEST_CRASH_AFTER", point)],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(137),
+            "{point}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // The credential the store serves works at the moment of the crash.
         let current = env.get("production/REDIS_PASSWORD", None).unwrap();
-        assert!(user.works(&current), "{point}: the store's current password must work on Redis");
+        assert!(
+            user.works(&current),
+            "{point}: the store's current password must work on Redis"
+        );
         // A cron re-run completes the rotation.
         env.ok(&["rotate", "--due"], None);
         let current = env.get("production/REDIS_PASSWORD", None).unwrap();
         assert_ne!(current, old, "{point}: rotated");
         assert!(user.works(&current), "{point}: new password works");
-        assert!(!user.works(old), "{point}: old password removed after finish (grace 0)");
-        assert!(env.get("production/REDIS_PASSWORD", Some("pending")).is_none(), "{point}: no pending left");
-        assert!(env.get("production/REDIS_PASSWORD", Some("previous")).is_none(), "{point}: previous retired");
+        assert!(
+            !user.works(old),
+            "{point}: old password removed after finish (grace 0)"
+        );
+        assert!(
+            env.get("production/REDIS_PASSWORD", Some("pending"))
+                .is_none(),
+            "{point}: no pending left"
+        );
+        assert!(
+            env.get("production/REDIS_PASSWORD", Some("previous"))
+                .is_none(),
+            "{point}: previous retired"
+        );
         let status = env.json(&["rotation", "status", "--format", "json"], &[]);
         assert_eq!(status["secrets"][0]["state"], "idle", "{point}");
         assert!(status["secrets"][0]["last_error"].is_null(), "{point}");
-        let history = env.json(&["secret", "history", "production/REDIS_PASSWORD", "-f", "json"], &[]);
-        assert_eq!(history.as_array().unwrap().len(), 2, "{point}: exactly one rotation: {history}");
+        let history = env.json(
+            &[
+                "secret",
+                "history",
+                "production/REDIS_PASSWORD",
+                "-f",
+                "json",
+            ],
+            &[],
+        );
+        assert_eq!(
+            history.as_array().unwrap().len(),
+            2,
+            "{point}: exactly one rotation: {history}"
+        );
         env.ok(&["audit", "verify"], None);
     }
 }
 
 #[test]
 fn postgres_alternating_rotation_survives_a_crash_after_every_step() {
-    let Some(url) = url("KEYWARD_TEST_POSTGRES_URL") else { return };
+    let Some(url) = url("KEYWARD_TEST_POSTGRES_URL") else {
+        return;
+    };
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let accepted = |admin: &mut postgres::Client, role: &str, pw: &str| {
         keyward_rotate::target::postgres::password_accepted(admin, role, pw.as_bytes()).unwrap()
@@ -181,16 +264,27 @@ fn postgres_alternating_rotation_survives_a_crash_after_every_step() {
         let role = unique("kw_crash");
         let clone = format!("{role}_clone");
         let old = "pg-crash-old-password-0123456789abc";
-        admin.batch_execute(&format!(
-            "CREATE ROLE \"{role}\" LOGIN PASSWORD '{old}'; CREATE ROLE \"{clone}\" LOGIN;"
-        )).unwrap();
+        admin
+            .batch_execute(&format!(
+                "CREATE ROLE \"{role}\" LOGIN PASSWORD '{old}'; CREATE ROLE \"{clone}\" LOGIN;"
+            ))
+            .unwrap();
         let mut env = Env::new(&format!(
             "[variables.DB_PASSWORD]\nkind = \"postgres-password\"\n[variables.DB_PASSWORD.rotation]\ngrace_days = 0\ntarget = {{ type = \"postgres\", role = \"{role}\", strategy = \"alternating\", admin_url_env = \"KW_PG_ADMIN\" }}\n"
         ));
         env.vars.push(("KW_PG_ADMIN".into(), url.clone()));
         env.set("production/DB_PASSWORD", old, "postgres-password");
-        let out = env.run_with(&["rotate", "production/DB_PASSWORD"], None, &[("KEYWARD_TEST_CRASH_AFTER", point)]);
-        assert_eq!(out.status.code(), Some(137), "{point}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = env.run_with(
+            &["rotate", "production/DB_PASSWORD"],
+            None,
+            &[("KEYWARD_TEST_CRASH_AFTER", point)],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(137),
+            "{point}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let current = env.get("production/DB_PASSWORD", None).unwrap();
         assert!(
             accepted(&mut admin, &role, &current) || accepted(&mut admin, &clone, &current),
@@ -198,12 +292,20 @@ fn postgres_alternating_rotation_survives_a_crash_after_every_step() {
         );
         env.ok(&["rotate", "--due"], None);
         let current = env.get("production/DB_PASSWORD", None).unwrap();
-        assert!(accepted(&mut admin, &clone, &current), "{point}: new login works");
-        assert!(!accepted(&mut admin, &role, old), "{point}: old login stopped after finish");
+        assert!(
+            accepted(&mut admin, &clone, &current),
+            "{point}: new login works"
+        );
+        assert!(
+            !accepted(&mut admin, &role, old),
+            "{point}: old login stopped after finish"
+        );
         let status = env.json(&["rotation", "status", "--format", "json"], &[]);
         assert_eq!(status["secrets"][0]["state"], "idle", "{point}");
         assert_eq!(status["secrets"][0]["login"], clone.as_str(), "{point}");
-        admin.batch_execute(&format!("DROP ROLE \"{role}\"; DROP ROLE \"{clone}\";")).unwrap();
+        admin
+            .batch_execute(&format!("DROP ROLE \"{role}\"; DROP ROLE \"{clone}\";"))
+            .unwrap();
     }
 }
 
@@ -215,35 +317,102 @@ fn status_and_due_on_overdue_due_soon_and_fresh_secrets() {
          [variables.API_KEY]\nkind = \"api-key\"\n[variables.API_KEY.rotation]\ninterval_days = 365\ntarget = { type = \"command\", set = \"cat > /dev/null\" }\n\n\
          [variables.WEBHOOK_TOKEN]\nkind = \"api-key\"\n[variables.WEBHOOK_TOKEN.rotation]\ninterval_days = 30\ntarget = { type = \"command\", set = \"cat > /dev/null\", test = \"exit 3\" }\n",
     );
-    env.set("production/JWT_SECRET", "K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols=", "jwt-secret");
-    env.set("production/SESSION_SECRET", "session-secret-0123456789abcdefghijklmnopq", "secret");
-    env.set("production/API_KEY", "api-key-0123456789abcdefghijklmnopqrstuvwxyz", "api-key");
-    env.set("staging/WEBHOOK_TOKEN", "webhook-token-0123456789abcdefghijklmnopqrs", "api-key");
+    env.set(
+        "production/JWT_SECRET",
+        "K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols=",
+        "jwt-secret",
+    );
+    env.set(
+        "production/SESSION_SECRET",
+        "session-secret-0123456789abcdefghijklmnopq",
+        "secret",
+    );
+    env.set(
+        "production/API_KEY",
+        "api-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "api-key",
+    );
+    env.set(
+        "staging/WEBHOOK_TOKEN",
+        "webhook-token-0123456789abcdefghijklmnopqrs",
+        "api-key",
+    );
     let now = in_days(95);
-    let s = env.json(&["rotation", "status", "--format", "json"], &[("KEYWARD_NOW", &now)]);
-    let row = |name: &str| s["secrets"].as_array().unwrap().iter().find(|r| r["path"].as_str().unwrap().ends_with(name)).unwrap().clone();
+    let s = env.json(
+        &["rotation", "status", "--format", "json"],
+        &[("KEYWARD_NOW", &now)],
+    );
+    let row = |name: &str| {
+        s["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
     assert_eq!(row("JWT_SECRET")["schedule"], "overdue");
     assert_eq!(row("JWT_SECRET")["overdue_days"], 5);
     assert_eq!(row("JWT_SECRET")["target"], "jwt");
     assert_eq!(row("SESSION_SECRET")["schedule"], "due-soon");
     assert_eq!(row("API_KEY")["schedule"], "ok");
     assert_eq!(row("WEBHOOK_TOKEN")["schedule"], "overdue");
-    let human = env.ok_with(&["rotation", "status", "--env", "production"], None, &[("KEYWARD_NOW", &now)]);
-    assert!(human.contains("production/JWT_SECRET") && human.contains("overdue") && !human.contains("staging/"), "{human}");
+    let human = env.ok_with(
+        &["rotation", "status", "--env", "production"],
+        None,
+        &[("KEYWARD_NOW", &now)],
+    );
+    assert!(
+        human.contains("production/JWT_SECRET")
+            && human.contains("overdue")
+            && !human.contains("staging/"),
+        "{human}"
+    );
 
     // --due rotates the overdue ones; the webhook's test command fails: exit 1, rolled back.
     let out = env.run_with(&["rotate", "--due"], None, &[("KEYWARD_NOW", &now)]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("staging/WEBHOOK_TOKEN: rotation failed"), "{stderr}");
+    assert!(
+        stderr.contains("staging/WEBHOOK_TOKEN: rotation failed"),
+        "{stderr}"
+    );
     assert!(stderr.contains("1 done, 1 failed"), "{stderr}");
-    assert_ne!(env.get("production/JWT_SECRET", None).unwrap(), "K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols=");
-    assert_eq!(env.get("production/SESSION_SECRET", None).unwrap(), "session-secret-0123456789abcdefghijklmnopq");
-    assert_eq!(env.get("staging/WEBHOOK_TOKEN", None).unwrap(), "webhook-token-0123456789abcdefghijklmnopqrs");
-    let s = env.json(&["rotation", "status", "--format", "json"], &[("KEYWARD_NOW", &now)]);
-    let w = s["secrets"].as_array().unwrap().iter().find(|r| r["path"] == "staging/WEBHOOK_TOKEN").unwrap();
-    assert!(w["last_error"].as_str().unwrap().contains("test command failed"), "{w}");
-    let j = s["secrets"].as_array().unwrap().iter().find(|r| r["path"] == "production/JWT_SECRET").unwrap();
+    assert_ne!(
+        env.get("production/JWT_SECRET", None).unwrap(),
+        "K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols="
+    );
+    assert_eq!(
+        env.get("production/SESSION_SECRET", None).unwrap(),
+        "session-secret-0123456789abcdefghijklmnopq"
+    );
+    assert_eq!(
+        env.get("staging/WEBHOOK_TOKEN", None).unwrap(),
+        "webhook-token-0123456789abcdefghijklmnopqrs"
+    );
+    let s = env.json(
+        &["rotation", "status", "--format", "json"],
+        &[("KEYWARD_NOW", &now)],
+    );
+    let w = s["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "staging/WEBHOOK_TOKEN")
+        .unwrap();
+    assert!(
+        w["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("test command failed"),
+        "{w}"
+    );
+    let j = s["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "production/JWT_SECRET")
+        .unwrap();
     assert_eq!(j["state"], "grace");
 }
 
@@ -254,14 +423,22 @@ fn jwt_previous_is_exported_during_the_grace_only() {
     env.set("production/JWT_SECRET", old, "jwt-secret");
     env.ok(&["rotate", "production/JWT_SECRET"], None);
     let dotenv = env.ok(&["export", "--env", "production"], None);
-    assert!(dotenv.contains(&format!("JWT_SECRET_PREVIOUS='{old}'")) || dotenv.contains(&format!("JWT_SECRET_PREVIOUS={old}")), "{dotenv}");
+    assert!(
+        dotenv.contains(&format!("JWT_SECRET_PREVIOUS='{old}'"))
+            || dotenv.contains(&format!("JWT_SECRET_PREVIOUS={old}")),
+        "{dotenv}"
+    );
     let ring = env.json(&["rotation", "keyring", "production/JWT_SECRET"], &[]);
     assert_eq!(ring["keys"][0]["kid"], "JWT_SECRET-v2");
     assert_eq!(ring["keys"][1]["kid"], "JWT_SECRET-v1");
     assert_eq!(ring["keys"][1]["secret"], old);
     // Two days later the grace is over: the previous key is gone even before finish runs…
     let later = in_days(2);
-    let dotenv = env.ok_with(&["export", "--env", "production"], None, &[("KEYWARD_NOW", &later)]);
+    let dotenv = env.ok_with(
+        &["export", "--env", "production"],
+        None,
+        &[("KEYWARD_NOW", &later)],
+    );
     assert!(!dotenv.contains("JWT_SECRET_PREVIOUS"), "{dotenv}");
     // …and `rotate --due` finishes it.
     env.ok_with(&["rotate", "--due"], None, &[("KEYWARD_NOW", &later)]);
@@ -280,8 +457,14 @@ fn command_target_gets_the_value_on_stdin_and_its_output_is_redacted() {
     env.set("production/MINIO_SECRET_KEY", old, "minio-secret-key");
     env.ok(&["rotate", "production/MINIO_SECRET_KEY"], None);
     let new = env.get("production/MINIO_SECRET_KEY", None).unwrap();
-    assert_eq!(fs::read_to_string(env.path().join("applied.txt")).unwrap(), new);
-    assert_eq!(fs::read_to_string(env.path().join("removed.txt")).unwrap(), old);
+    assert_eq!(
+        fs::read_to_string(env.path().join("applied.txt")).unwrap(),
+        new
+    );
+    assert_eq!(
+        fs::read_to_string(env.path().join("removed.txt")).unwrap(),
+        old
+    );
     let log = env.ok(&["audit", "log", "--format", "json"], None);
     assert!(log.contains("applied [REDACTED] args=0"), "{log}");
     assert!(!log.contains(&new) && !log.contains(old));
@@ -292,12 +475,22 @@ fn command_timeout_fails_the_rotation_and_keeps_current() {
     let env = Env::new(
         "[variables.API_KEY.rotation]\ntarget = { type = \"command\", set = \"sleep 5\", timeout_secs = 1 }\n",
     );
-    env.set("production/API_KEY", "api-key-0123456789abcdefghijklmnopqrstuvwxyz", "api-key");
+    env.set(
+        "production/API_KEY",
+        "api-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "api-key",
+    );
     let out = env.run_with(&["rotate", "production/API_KEY"], None, &[]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("timed out") && stderr.lines().count() == 1, "{stderr}");
-    assert_eq!(env.get("production/API_KEY", None).unwrap(), "api-key-0123456789abcdefghijklmnopqrstuvwxyz");
+    assert!(
+        stderr.contains("timed out") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    assert_eq!(
+        env.get("production/API_KEY", None).unwrap(),
+        "api-key-0123456789abcdefghijklmnopqrstuvwxyz"
+    );
 }
 
 #[test]
@@ -307,15 +500,31 @@ fn manual_stripe_rotation_checks_format_and_mode_on_confirm() {
     env.set("production/STRIPE_SECRET_KEY", old, "stripe-secret-key");
     let out = env.run_with(&["rotate", "production/STRIPE_SECRET_KEY"], None, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && stderr.contains("Stripe Dashboard") && stderr.contains("keyward rotate confirm production/STRIPE_SECRET_KEY"), "{stderr}");
+    assert!(
+        out.status.success()
+            && stderr.contains("Stripe Dashboard")
+            && stderr.contains("keyward rotate confirm production/STRIPE_SECRET_KEY"),
+        "{stderr}"
+    );
     let test_key = b"sk_test_51NewKey0123456789abcdefghijklmnop\n";
-    let out = env.run_with(&["rotate", "confirm", "production/STRIPE_SECRET_KEY"], Some(test_key), &[]);
+    let out = env.run_with(
+        &["rotate", "confirm", "production/STRIPE_SECRET_KEY"],
+        Some(test_key),
+        &[],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("live Stripe keys"));
     let live = "sk_live_51NewKey0123456789abcdefghijklmnop";
-    env.ok(&["rotate", "confirm", "production/STRIPE_SECRET_KEY"], Some(format!("{live}\n").as_bytes()));
+    env.ok(
+        &["rotate", "confirm", "production/STRIPE_SECRET_KEY"],
+        Some(format!("{live}\n").as_bytes()),
+    );
     assert_eq!(env.get("production/STRIPE_SECRET_KEY", None).unwrap(), live);
-    assert_eq!(env.get("production/STRIPE_SECRET_KEY", Some("previous")).unwrap(), old);
+    assert_eq!(
+        env.get("production/STRIPE_SECRET_KEY", Some("previous"))
+            .unwrap(),
+        old
+    );
 }
 
 #[test]
@@ -358,25 +567,91 @@ fn incident_report_ties_a_revocation_to_the_scan_findings_commit() {
     let commit = finding["commit"].as_str().unwrap().to_string();
     fs::write(env.path().join("scan.json"), &out.stdout).unwrap();
 
-    env.ok(&["revoke", "production/DATABASE_PASSWORD", "--reason", "committed to git", "--finding", &fp, "--report", "scan.json"], None);
-    assert_eq!(fs::read_to_string(env.path().join("revoked.txt")).unwrap(), leaked, "old credential removed at once");
-    assert!(env.get("production/DATABASE_PASSWORD", Some("previous")).is_none());
+    env.ok(
+        &[
+            "revoke",
+            "production/DATABASE_PASSWORD",
+            "--reason",
+            "committed to git",
+            "--finding",
+            &fp,
+            "--report",
+            "scan.json",
+        ],
+        None,
+    );
+    assert_eq!(
+        fs::read_to_string(env.path().join("revoked.txt")).unwrap(),
+        leaked,
+        "old credential removed at once"
+    );
+    assert!(env
+        .get("production/DATABASE_PASSWORD", Some("previous"))
+        .is_none());
     let list = env.ok(&["incident", "list"], None);
-    assert!(list.contains("INC-production-DATABASE_PASSWORD-v1") && list.contains("closed"), "{list}");
-    let md = env.ok(&["incident", "show", "INC-production-DATABASE_PASSWORD-v1"], None);
+    assert!(
+        list.contains("INC-production-DATABASE_PASSWORD-v1") && list.contains("closed"),
+        "{list}"
+    );
+    let md = env.ok(
+        &["incident", "show", "INC-production-DATABASE_PASSWORD-v1"],
+        None,
+    );
     assert!(md.contains(&commit), "{md}");
     assert!(md.contains("Exposure start**: 2026-01-15T09:30:00"), "{md}");
     assert!(md.contains("Mallory Dev"), "{md}");
-    assert!(md.contains("Fingerprint matches the revoked value: yes"), "{md}");
+    assert!(
+        md.contains("Fingerprint matches the revoked value: yes"),
+        "{md}"
+    );
     assert!(!md.contains(leaked));
-    let j = env.json(&["incident", "show", "INC-production-DATABASE_PASSWORD-v1", "--format", "json"], &[]);
-    let reads: Vec<&str> = j["reads"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
-    assert!(reads.contains(&"read") && reads.contains(&"export"), "{reads:?}");
-    let actions: Vec<&str> = j["actions"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
-    for a in ["incident.open", "rotate.create", "rotate.set", "rotate.promote", "rotate.finish", "revoke", "incident.close"] {
+    let j = env.json(
+        &[
+            "incident",
+            "show",
+            "INC-production-DATABASE_PASSWORD-v1",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let reads: Vec<&str> = j["reads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        reads.contains(&"read") && reads.contains(&"export"),
+        "{reads:?}"
+    );
+    let actions: Vec<&str> = j["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "incident.open",
+        "rotate.create",
+        "rotate.set",
+        "rotate.promote",
+        "rotate.finish",
+        "revoke",
+        "incident.close",
+    ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
     assert!(j["closed_at"].is_string());
-    let hist = env.json(&["secret", "history", "production/DATABASE_PASSWORD", "-f", "json"], &[]);
+    let hist = env.json(
+        &[
+            "secret",
+            "history",
+            "production/DATABASE_PASSWORD",
+            "-f",
+            "json",
+        ],
+        &[],
+    );
     assert_eq!(hist[1]["stage"], "revoked");
 }

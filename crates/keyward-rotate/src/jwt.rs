@@ -180,30 +180,6 @@ pub fn previous_in_grace(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sign_and_verify_with_kid() {
-        let a = SecretBytes::new("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
-        let b = SecretBytes::new("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
-        let t = sign(a.expose(), "J-v1", r#"{"sub":"x"}"#);
-        let ring = Keyring {
-            keys: vec![
-                KeyEntry::new("J-v2".into(), &b, "current", None),
-                KeyEntry::new("J-v1".into(), &a, "previous", None),
-            ],
-        };
-        assert_eq!(ring.verify(&t).unwrap(), "J-v1");
-        let only_new = Keyring {
-            keys: vec![KeyEntry::new("J-v2".into(), &b, "current", None)],
-        };
-        assert!(only_new.verify(&t).is_err());
-        assert!(!format!("{ring:?}").contains("aaaa"));
-    }
-}
-
 /// For `keyward export`: add `NAME_PREVIOUS` after each JWT secret whose rotation is in
 /// its grace period, so services verify tokens signed with either key.
 pub fn with_previous(
@@ -237,4 +213,28 @@ pub fn with_previous(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_and_verify_with_kid() {
+        let a = SecretBytes::new("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        let b = SecretBytes::new("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+        let t = sign(a.expose(), "J-v1", r#"{"sub":"x"}"#);
+        let ring = Keyring {
+            keys: vec![
+                KeyEntry::new("J-v2".into(), &b, "current", None),
+                KeyEntry::new("J-v1".into(), &a, "previous", None),
+            ],
+        };
+        assert_eq!(ring.verify(&t).unwrap(), "J-v1");
+        let only_new = Keyring {
+            keys: vec![KeyEntry::new("J-v2".into(), &b, "current", None)],
+        };
+        assert!(only_new.verify(&t).is_err());
+        assert!(!format!("{ring:?}").contains("aaaa"));
+    }
 }

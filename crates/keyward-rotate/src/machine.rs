@@ -410,7 +410,8 @@ impl<'a> Rotator<'a> {
                         .as_deref()
                         .and_then(clock::parse)
                         .is_none_or(|g| clock::now() >= g);
-                    if !expired && !(start && early && !started) {
+                    let finish_early = start && early && !started;
+                    if !expired && !finish_early {
                         return Ok(Outcome::InGrace {
                             version: meta.current_version,
                             grace_until: st.grace_until.clone().unwrap_or_default(),

@@ -16,10 +16,18 @@ use std::path::{Path, PathBuf};
 
 /// Find `fingerprint` in a scan JSON report (`findings[]`) or a baseline (`entries[]`).
 fn find(file: &Path, fingerprint: &str) -> Result<FindingRef> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let doc: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
-    let list = doc["findings"].as_array().or_else(|| doc["entries"].as_array());
-    let Some(f) = list.into_iter().flatten().find(|f| f["fingerprint"] == fingerprint) else {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let doc: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let list = doc["findings"]
+        .as_array()
+        .or_else(|| doc["entries"].as_array());
+    let Some(f) = list
+        .into_iter()
+        .flatten()
+        .find(|f| f["fingerprint"] == fingerprint)
+    else {
         bail!("finding {fingerprint} is not in {}", file.display());
     };
     let s = |k: &str| f[k].as_str().map(str::to_string);
@@ -47,7 +55,10 @@ pub fn revoke(args: RevokeArgs) -> Result<u8> {
     let finding = match &args.finding {
         None => None,
         Some(fp) => {
-            let file = args.report.clone().unwrap_or_else(|| PathBuf::from(".keyward/baseline.json"));
+            let file = args
+                .report
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".keyward/baseline.json"));
             Some(find(&file, fp)?)
         }
     };
@@ -64,7 +75,10 @@ pub fn revoke(args: RevokeArgs) -> Result<u8> {
     if args.format == "json" {
         println!("{}", serde_json::to_string_pretty(&incident)?);
     }
-    eprintln!("keyward: {path} version {} revoked; incident {}", incident.version, incident.id);
+    eprintln!(
+        "keyward: {path} version {} revoked; incident {}",
+        incident.version, incident.id
+    );
     if let Outcome::AwaitingConfirm { steps } = &outcome {
         eprintln!("keyward: replace it by hand, then run `keyward rotate confirm {path}`:");
         for (i, s) in steps.iter().enumerate() {
@@ -90,7 +104,11 @@ pub fn incident(cmd: IncidentCommand) -> Result<u8> {
                             i.path,
                             i.version,
                             i.opened_at,
-                            if i.closed_at.is_some() { "closed" } else { "OPEN" },
+                            if i.closed_at.is_some() {
+                                "closed"
+                            } else {
+                                "OPEN"
+                            },
                             i.reason
                         );
                     }

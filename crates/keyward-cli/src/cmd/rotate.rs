@@ -40,7 +40,8 @@ pub fn rotation(cmd: RotationCommand) -> Result<u8> {
             let (mut store, policy) = open_both(&opts)?;
             let rows = rows(&mut store, &policy, env.as_deref())?;
             if format == "json" {
-                let doc = serde_json::json!({"version": 1, "now": clock::now_text(), "secrets": rows});
+                let doc =
+                    serde_json::json!({"version": 1, "now": clock::now_text(), "secrets": rows});
                 println!("{}", serde_json::to_string_pretty(&doc)?);
             } else {
                 print_status(&rows);
@@ -63,8 +64,8 @@ fn print_status(rows: &[StatusRow]) {
         return;
     }
     println!(
-        "{:<36} {:<10} {:<10} {:<11} {:<8} {:<9} {:<17} {}",
-        "SECRET", "LAST", "NEXT DUE", "SCHEDULE", "OVERDUE", "TARGET", "STATE", "LAST ERROR"
+        "{:<36} {:<10} {:<10} {:<11} {:<8} {:<9} {:<17} LAST ERROR",
+        "SECRET", "LAST", "NEXT DUE", "SCHEDULE", "OVERDUE", "TARGET", "STATE"
     );
     for r in rows {
         let date = |s: &str| s.get(..10).unwrap_or(s).to_string();
@@ -74,9 +75,17 @@ fn print_status(rows: &[StatusRow]) {
             date(&r.last_rotated),
             r.next_due.as_deref().map_or("-".into(), date),
             r.schedule,
-            if r.overdue_days > 0 { format!("{}d", r.overdue_days) } else { "-".into() },
+            if r.overdue_days > 0 {
+                format!("{}d", r.overdue_days)
+            } else {
+                "-".into()
+            },
             r.target,
-            if r.grace_expired { format!("{} (expired)", r.state) } else { r.state.clone() },
+            if r.grace_expired {
+                format!("{} (expired)", r.state)
+            } else {
+                r.state.clone()
+            },
             r.last_error.as_deref().unwrap_or("-")
         );
     }
@@ -85,14 +94,23 @@ fn print_status(rows: &[StatusRow]) {
 fn describe(path: &SecretPath, out: &Outcome) -> String {
     match out {
         Outcome::Nothing => format!("{path}: nothing to do"),
-        Outcome::InGrace { version, grace_until } => {
+        Outcome::InGrace {
+            version,
+            grace_until,
+        } => {
             format!("{path}: version {version} is current; the previous value stays valid until {grace_until}")
         }
-        Outcome::Finished { version } => format!("{path}: rotation finished; version {version} is current"),
+        Outcome::Finished { version } => {
+            format!("{path}: rotation finished; version {version} is current")
+        }
         Outcome::AwaitingConfirm { steps } => {
             let mut s = format!("{path}: manual rotation — follow these steps, then run `keyward rotate confirm {path}`:");
             for (i, step) in steps.iter().enumerate() {
-                s.push_str(&format!("\n  {}. {}", i + 1, step.replace("ENV/NAME", &path.to_string())));
+                s.push_str(&format!(
+                    "\n  {}. {}",
+                    i + 1,
+                    step.replace("ENV/NAME", &path.to_string())
+                ));
             }
             s
         }
@@ -114,7 +132,9 @@ pub fn rotate(args: RotateArgs) -> Result<u8> {
     let mut rot = Rotator::new(&mut store, &policy);
     let out = if confirm {
         let mut buf = zeroize::Zeroizing::new(Vec::new());
-        std::io::stdin().read_to_end(&mut buf).context("cannot read the new key from stdin")?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read the new key from stdin")?;
         while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
             buf.pop();
         }
@@ -139,11 +159,15 @@ fn due(store: &mut Store, policy: &Policy, env: Option<&str>) -> Result<u8> {
             continue;
         }
         let mut rot = Rotator::new(store, policy);
-        let result = if r.grace_expired || matches!(r.state.as_str(), "created" | "set" | "tested") {
-            rot.resume(&path).and_then(|o| match (&o, r.schedule.as_str()) {
-                (Outcome::Finished { .. } | Outcome::Nothing, "overdue" | "due") => rot.rotate(&path),
-                _ => Ok(o),
-            })
+        let result = if r.grace_expired || matches!(r.state.as_str(), "created" | "set" | "tested")
+        {
+            rot.resume(&path)
+                .and_then(|o| match (&o, r.schedule.as_str()) {
+                    (Outcome::Finished { .. } | Outcome::Nothing, "overdue" | "due") => {
+                        rot.rotate(&path)
+                    }
+                    _ => Ok(o),
+                })
         } else {
             rot.rotate(&path)
         };
