@@ -64,6 +64,24 @@ impl Output {
         }
     }
 
+    /// Render `findings` in the chosen format, write them out and return the exit code.
+    pub fn report(
+        &self,
+        findings: &[Finding],
+        summary: &keyward_report::Summary,
+        rules: &[keyward_report::RuleMeta],
+    ) -> Result<u8> {
+        let report = keyward_report::Report {
+            findings,
+            summary,
+            rules,
+            show_secrets: self.show_secrets,
+            color: self.color,
+        };
+        self.write(&report.render(self.format))?;
+        Ok(self.exit_code(findings))
+    }
+
     /// 1 when any finding is at or above the threshold, else 0.
     pub fn exit_code(&self, findings: &[Finding]) -> u8 {
         if findings.iter().any(|f| f.severity >= self.fail_on) {

@@ -6,22 +6,14 @@ use keyward_core::policy::Policy;
 use keyward_core::Finding;
 use keyward_git::{HistoryOptions, Selection};
 use keyward_scan::post::Baseline;
-use keyward_scan::{ScanOptions, ScanStats};
+use keyward_scan::ScanStats;
 use std::sync::Mutex;
 
 /// Scan (the tree, or with `--git` the history) and write every finding's fingerprint.
 pub fn run(args: BaselineArgs) -> Result<u8> {
     let (policy, _) = Policy::discover(args.config.as_deref())?;
     let scanner = super::scan::scanner_for(&policy)?;
-    let mut opts = ScanOptions {
-        no_ignore: args.no_ignore,
-        threads: args.threads,
-        exclude: policy.scan.exclude.clone(),
-        ..ScanOptions::default()
-    };
-    if let Some(size) = policy.scan.max_file_size {
-        opts.max_file_size = size;
-    }
+    let opts = super::scan::scan_options(&policy, args.no_ignore, args.threads, None)?;
     let stats = ScanStats::default();
     let findings: Vec<Finding> = if args.git {
         let hopts = HistoryOptions {

@@ -5,7 +5,7 @@ use crate::output::Output;
 use anyhow::Result;
 use keyward_core::policy::Policy;
 use keyward_env::check::{self, GitStatus, Input};
-use keyward_report::{Report, RuleMeta, Summary};
+use keyward_report::{RuleMeta, Summary};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -65,15 +65,7 @@ fn run_check(args: EnvCheckArgs) -> Result<u8> {
         ..Summary::default()
     };
     let rules = rule_meta();
-    let report = Report {
-        findings: &findings,
-        summary: &summary,
-        rules: &rules,
-        show_secrets: out.show_secrets,
-        color: out.color,
-    };
-    out.write(&report.render(out.format))?;
-    Ok(out.exit_code(&findings))
+    out.report(&findings, &summary, &rules)
 }
 
 /// The environment checks, for the SARIF rules table.

@@ -6,7 +6,7 @@ use crate::progress::{self, Progress};
 use anyhow::Result;
 use keyward_core::policy::Policy;
 use keyward_core::Finding;
-use keyward_report::{Report, RuleMeta, Summary};
+use keyward_report::{RuleMeta, Summary};
 use keyward_scan::{RuleSet, ScanOptions, ScanStats, Scanner, Skipped};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -20,6 +20,28 @@ pub fn scanner_for(policy: &Policy) -> Result<Scanner> {
         &policy.scan.disable_rules,
     )?;
     Ok(Scanner::new(rules))
+}
+
+/// Walk options from the policy's `[scan]` section and the command line (which wins).
+pub fn scan_options(
+    policy: &Policy,
+    no_ignore: bool,
+    threads: usize,
+    max_file_size: Option<&str>,
+) -> Result<ScanOptions> {
+    let mut opts = ScanOptions {
+        no_ignore,
+        threads,
+        exclude: policy.scan.exclude.clone(),
+        ..ScanOptions::default()
+    };
+    if let Some(size) = policy.scan.max_file_size {
+        opts.max_file_size = size;
+    }
+    if let Some(size) = max_file_size {
+        opts.max_file_size = parse_size(size)?;
+    }
+    Ok(opts)
 }
 
 /// Rule metadata for reports.
@@ -42,18 +64,12 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let (policy, _) = Policy::discover(args.config.as_deref())?;
     let out = Output::new(&args.out, policy.scan.fail_on.as_deref())?;
     let scanner = scanner_for(&policy)?;
-    let mut opts = ScanOptions {
-        no_ignore: args.no_ignore,
-        threads: args.threads,
-        exclude: policy.scan.exclude.clone(),
-        ..ScanOptions::default()
-    };
-    if let Some(size) = policy.scan.max_file_size {
-        opts.max_file_size = size;
-    }
-    if let Some(size) = &args.max_file_size {
-        opts.max_file_size = parse_size(size)?;
-    }
+    let opts = scan_options(
+        &policy,
+        args.no_ignore,
+        args.threads,
+        args.max_file_size.as_deref(),
+    )?;
     let (stdin, paths): (Vec<_>, Vec<_>) = args.paths.iter().cloned().partition(|p| p == "-");
     keyward_scan::source::check_paths(&paths)?;
 
@@ -88,15 +104,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let mut summary = summarize(&stats, started, opts.max_file_size);
     summary.notes.extend(extra_notes);
     let rules = rule_meta(&scanner);
-    let report = Report {
-        findings: &findings,
-        summary: &summary,
-        rules: &rules,
-        show_secrets: out.show_secrets,
-        color: out.color,
-    };
-    out.write(&report.render(out.format))?;
-    Ok(out.exit_code(&findings))
+    out.report(&findings, &summary, &rules)
 }
 
 /// Turn the workers' counters into a summary, printing a warning per unreadable file.
