@@ -9,7 +9,7 @@ use super::store::open;
 use super::{EXIT_FINDINGS, EXIT_OK};
 use crate::cli::{IncidentCommand, RevokeArgs};
 use anyhow::{bail, Context, Result};
-use keyward_rotate::{incident, FindingRef, Outcome, Rotator};
+use keyward_rotate::{incident, FindingRef, Outcome, RotateErrorKind, Rotator};
 use keyward_store::SecretPath;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -66,6 +66,15 @@ pub fn revoke(args: RevokeArgs) -> Result<u8> {
     let mut rot = Rotator::new(&mut store, &policy);
     let (incident, outcome) = match rot.revoke(&path, args.version, &args.reason, finding) {
         Ok(r) => r,
+        // Before the incident opens (unknown secret or version, bad config): a usage error.
+        Err(e)
+            if !matches!(
+                e.kind(),
+                RotateErrorKind::Target | RotateErrorKind::TestFailed
+            ) =>
+        {
+            return Err(e.into())
+        }
         Err(e) => {
             eprintln!("keyward: revocation of {path} failed: {e}");
             eprintln!("keyward: the incident stays open; fix the cause and run `keyward rotate {path}` to resume");
