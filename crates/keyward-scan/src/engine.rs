@@ -127,6 +127,11 @@ impl Scanner {
                         {
                             continue;
                         }
+                        // A structured payload (JSON, PEM, a config file) with nothing
+                        // recognisable inside is configuration, not a credential.
+                        if decoded.contains(&b'\n') || decoded.starts_with(b"{") {
+                            continue;
+                        }
                         secret = decoded;
                     }
                 }

@@ -206,6 +206,13 @@ pub fn is_non_secret_key(key: &[u8]) -> bool {
     {
         return true;
     }
+    // An access key without a secret word (`MINIO_ACCESS_KEY`, `access-key`) is the user
+    // name half of a pair; its secret half has its own name.
+    let access_key = words.windows(2).any(|p| p[0] == "access" && p[1] == "key")
+        || words.iter().any(|w| w == "accesskey");
+    if access_key && !words.iter().any(|w| w.contains("secret")) {
+        return true;
+    }
     let last_secret = words.iter().rposition(|w| is_secret_word(w));
     let tail = match last_secret {
         Some(i) => &words[i + 1..],
@@ -419,6 +426,12 @@ mod tests {
         assert!(is_non_secret_key(b"AUTH_PASSWORD_VALIDATORS"));
         assert!(is_non_secret_key(b"password_min_length"));
         assert!(is_non_secret_key(b"api_key_sha256"));
+        assert!(is_non_secret_key(b"MINIO_ACCESS_KEY"));
+        assert!(!is_non_secret_key(b"MINIO_SECRET_ACCESS_KEY"));
+        assert!(is_non_secret_key(b"database"));
+        assert!(!is_non_secret_key(b"DATABASE_PASSWORD"));
+        assert!(is_non_secret_key(b"tls.crt"));
+        assert!(!is_non_secret_key(b"ACCESS_TOKEN"));
     }
 
     #[test]
