@@ -15,6 +15,19 @@ const MAX_DEPTH: u8 = 1;
 /// The inline suppression marker.
 const ALLOW_MARKER: &[u8] = b"keyward:allow";
 
+/// Shortest unquoted value worth reporting once an escape sequence has cut it.
+const MIN_RAW_LEN: usize = 6;
+
+/// Where an unquoted value runs into a string-literal escape (`\n`, `\r`, `\t`, a line
+/// continuation `\`); `None` when it does not.
+fn unescaped_end(value: &[u8]) -> Option<usize> {
+    let at = memchr::memchr(b'\\', value)?;
+    match value.get(at + 1) {
+        Some(b'n' | b'r' | b't') | None => Some(at),
+        _ => None,
+    }
+}
+
 /// Scans byte buffers with a [`RuleSet`]. Cheap to share across threads.
 #[derive(Debug)]
 pub struct Scanner {
@@ -96,10 +109,20 @@ impl Scanner {
             {
                 continue;
             }
+            let (s, e) = if Some(group) == rule.raw_group {
+                if matches!(data.get(e), Some(b'(' | b'.' | b'[')) {
+                    continue; // `password=hash_password(...)`: a call, not a literal
+                }
+                // Inside a string literal, `\n` or `\t` ends a dotenv line: `"PASS=x\nPORT=1"`.
+                match unescaped_end(&data[s..e]) {
+                    Some(len) if len >= MIN_RAW_LEN => (s, s + len),
+                    Some(_) => continue,
+                    None => (s, e),
+                }
+            } else {
+                (s, e)
+            };
             let value = &data[s..e];
-            if Some(group) == rule.raw_group && matches!(data.get(e), Some(b'(' | b'.' | b'[')) {
-                continue; // `password=hash_password(...)`: a call, not a literal
-            }
             let key = rule
                 .key_group
                 .and_then(|g| caps.get(g))
@@ -271,6 +294,14 @@ mod tests {
         let d = b"one\ntwo key three\nfour";
         assert_eq!(window(d, 8, 11, None), (4, 17));
         assert_eq!(window(d, 8, 11, Some(100)), (4, d.len()));
+    }
+
+    #[test]
+    fn escapes_end_unquoted_values() {
+        assert_eq!(unescaped_end(b"Tr0ub4dor3x\\n\\"), Some(11));
+        assert_eq!(unescaped_end(b"abc\\"), Some(3));
+        assert_eq!(unescaped_end(b"p\\$x"), None);
+        assert_eq!(unescaped_end(b"plain"), None);
     }
 
     #[test]

@@ -388,7 +388,7 @@ mod tests {
         }
         for v in [
             "Xk9#mP2vL5nQ8wR",
-            "sk_test_9Rf3LmP2qW8tY5uI1oA7sD4g",
+            "sk_test_9Rf3LmP2qW8tY5uI1oA7sD4g", // keyward:allow (test value)
             "Tr0ub4dor&3",
         ] {
             assert!(!is_placeholder(v.as_bytes()), "{v}");

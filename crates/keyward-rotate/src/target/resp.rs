@@ -181,7 +181,7 @@ mod tests {
             (u.addr.as_str(), u.user, u.pass),
             ("127.0.0.1:6379", None, None)
         );
-        let u = RedisUrl::parse("redis://admin:p%40ss@h/0").unwrap();
+        let u = RedisUrl::parse("redis://admin:p%40ss@h/0").unwrap(); // keyward:allow
         assert_eq!(u.addr, "h:6379");
         assert_eq!(u.user.as_deref(), Some("admin"));
         assert_eq!(u.pass.as_deref(), Some("p@ss"));
