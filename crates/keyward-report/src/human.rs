@@ -40,28 +40,27 @@ pub fn render(r: &Report<'_>) -> String {
             severity_colour(f.severity),
             &format!("{:<8}", f.severity.as_str()),
         );
+        let at = format!("{}:{}", f.location.line, f.location.column);
+        let shown = r.shown_secret(f);
         let _ = writeln!(
             out,
-            "  {}:{:<4} {} {} ({})  {}",
-            f.location.line,
-            f.location.column,
-            sev,
+            "  {at:<9}{sev} {} ({}){}{shown}",
             f.title,
             f.rule_id,
-            r.shown_secret(f)
+            if shown.is_empty() { "" } else { "  " },
         );
         if let Some(g) = &f.location.git {
             let short = &g.commit[..g.commit.len().min(12)];
             let _ = writeln!(
                 out,
-                "         introduced in {short} by {} on {}",
+                "           introduced in {short} by {} on {}",
                 g.author, g.date
             );
         }
         for n in &f.notes {
-            let _ = writeln!(out, "         {n}");
+            let _ = writeln!(out, "           {n}");
         }
-        let _ = writeln!(out, "         fingerprint {}", f.fingerprint);
+        let _ = writeln!(out, "           fingerprint {}", f.fingerprint);
     }
     if !r.findings.is_empty() {
         out.push('\n');
