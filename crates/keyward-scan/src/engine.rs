@@ -68,16 +68,30 @@ impl Scanner {
         let rules = self.rules.rules();
         // Per rule: the end of the last window searched, so a line is searched once.
         let mut covered = vec![0usize; rules.len()];
-        for m in self.rules.keywords.find_overlapping_iter(data) {
-            for &ri in &self.rules.keyword_rules[m.pattern().as_usize()] {
-                let rule = &rules[ri as usize];
-                if m.start() < covered[ri as usize] {
-                    continue;
-                }
-                let (ws, we) = window(data, m.start(), m.end(), rule.window);
-                covered[ri as usize] = we;
-                self.match_window(data, (ws, we), ri, depth, ctx, hits);
+        // Pass 1 finds lines holding at least one keyword; pass 2 finds every keyword on
+        // them, overlapping. Any keyword pass 1 steps over overlaps one it reports, so it
+        // lies on a line pass 2 searches: up to `searched_to` plus two keyword lengths.
+        let reach = 2 * self.rules.max_keyword_len;
+        let mut searched_to = 0usize;
+        for lm in self.rules.finder.find_iter(data) {
+            if lm.start() < searched_to {
+                continue;
             }
+            let (ls, le) = window(data, lm.start(), lm.end(), None);
+            let region = &data[ls..(le + reach).min(data.len())];
+            for m in self.rules.keywords.find_overlapping_iter(region) {
+                let (ms, me) = (ls + m.start(), ls + m.end());
+                for &ri in &self.rules.keyword_rules[m.pattern().as_usize()] {
+                    let rule = &rules[ri as usize];
+                    if ms < covered[ri as usize] {
+                        continue;
+                    }
+                    let (ws, we) = window(data, ms, me, rule.window);
+                    covered[ri as usize] = we;
+                    self.match_window(data, (ws, we), ri, depth, ctx, hits);
+                }
+            }
+            searched_to = le;
         }
     }
 
@@ -288,12 +302,70 @@ fn resolve_overlaps(rules: &RuleSet, mut hits: Vec<Hit>) -> Vec<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::RuleSet;
 
     #[test]
     fn window_is_the_line_or_the_extent() {
         let d = b"one\ntwo key three\nfour";
         assert_eq!(window(d, 8, 11, None), (4, 17));
         assert_eq!(window(d, 8, 11, Some(100)), (4, d.len()));
+    }
+
+    /// The one-pass algorithm the two-pass search must agree with: an overlapping keyword
+    /// search over every byte.
+    fn reference_scan(scanner: &Scanner, data: &[u8]) -> Vec<(String, usize, usize)> {
+        let rules = scanner.rules.rules();
+        let mut hits = Vec::new();
+        let mut covered = vec![0usize; rules.len()];
+        for m in scanner.rules.keywords.find_overlapping_iter(data) {
+            for &ri in &scanner.rules.keyword_rules[m.pattern().as_usize()] {
+                if m.start() < covered[ri as usize] {
+                    continue;
+                }
+                let (ws, we) = window(data, m.start(), m.end(), rules[ri as usize].window);
+                covered[ri as usize] = we;
+                let ctx = FileContext::default();
+                scanner.match_window(data, (ws, we), ri, 0, ctx, &mut hits);
+            }
+        }
+        let mut out: Vec<_> = resolve_overlaps(&scanner.rules, hits)
+            .into_iter()
+            .map(|h| (rules[h.rule as usize].id().to_string(), h.start, h.end))
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn two_pass(scanner: &Scanner, data: &[u8]) -> Vec<(String, usize, usize)> {
+        let mut out: Vec<_> = scanner
+            .scan("x", data)
+            .into_iter()
+            .map(|f| (f.rule_id, f.location.start, f.location.end))
+            .collect();
+        out.sort();
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Lines built from overlapping keywords, secrets and long runs of filler (so the
+        /// 4 KiB line bounds are crossed) give the same findings either way.
+        #[test]
+        fn two_pass_search_finds_what_one_pass_finds(
+            parts in proptest::collection::vec(0usize..9, 1..400)
+        ) {
+            static SCANNER: std::sync::OnceLock<Scanner> = std::sync::OnceLock::new();
+            let scanner = SCANNER.get_or_init(|| Scanner::new(RuleSet::builtin().unwrap()));
+            const PIECES: [&str; 9] = [
+                "password=", "Kq8vT2nLx9Rz4Wm7 ", "sk_live_51NbQ8rLx2Vz9Kt4Wm7Hp3Jc6Df1Gs0Ya ",
+                "\n", "DB_PASS=Zt5Hw9Lq3Vx8Kn2P ", "token", "xx", "secret_key=p9v2kxq7lz4m ",
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\
+                 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            ];
+            let text: String = parts.iter().map(|&i| PIECES[i]).collect::<String>();
+            let data = text.as_bytes();
+            proptest::prop_assert_eq!(two_pass(scanner, data), reference_scan(scanner, data));
+        }
     }
 
     #[test]

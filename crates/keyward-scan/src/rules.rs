@@ -140,6 +140,11 @@ impl Rule {
 pub struct RuleSet {
     rules: Vec<Rule>,
     pub(crate) keywords: AhoCorasick,
+    /// The same keywords for the first, non-overlapping pass that only finds the lines
+    /// worth a closer look (far cheaper than an overlapping search over every byte).
+    pub(crate) finder: AhoCorasick,
+    /// Length of the longest keyword.
+    pub(crate) max_keyword_len: usize,
     /// For each keyword pattern id, the rules it triggers.
     pub(crate) keyword_rules: Vec<Vec<u16>>,
 }
@@ -208,18 +213,22 @@ impl RuleSet {
                 }
             }
         }
-        let keywords = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .map_err(|e| ScanError::Rule {
-                id: "<keywords>".into(),
-                message: e.to_string(),
-            })?;
+        let build = |kind: MatchKind| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(kind)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&patterns)
+                .map_err(|e| ScanError::Rule {
+                    id: "<keywords>".into(),
+                    message: e.to_string(),
+                })
+        };
         Ok(RuleSet {
+            keywords: build(MatchKind::Standard)?,
+            finder: build(MatchKind::LeftmostFirst)?,
+            max_keyword_len: patterns.iter().map(String::len).max().unwrap_or(0),
             rules,
-            keywords,
             keyword_rules,
         })
     }
