@@ -393,3 +393,36 @@ fn a_forged_jwt_verifies_against_the_leaked_secret() {
         assert!(notes.contains(".env:2"), "{notes}");
     }
 }
+
+#[test]
+fn keywardignore_applies_to_history_and_staged_scans() {
+    let repo = Repo::new();
+    repo.write(".keywardignore", "fixtures/\n");
+    repo.write(
+        "fixtures/leak.env",
+        &format!("STRIPE_SECRET_KEY={}\n", stripe_key(7)),
+    );
+    repo.write("src/app.env", &format!("KEY={}\n", stripe_key(8)));
+    repo.commit_all("fixtures and app");
+    let paths = |args: &[&str]| -> Vec<String> {
+        let out = keyward(&repo).args(args).output().unwrap();
+        findings(&out.stdout)
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let git = ["scan", "--git", "-f", "json", "--no-progress"];
+    assert_eq!(paths(&git), vec!["src/app.env"]);
+    let mut all = git.to_vec();
+    all.push("--no-ignore");
+    let mut got = paths(&all);
+    got.sort();
+    assert_eq!(got, vec!["fixtures/leak.env", "src/app.env"]);
+
+    repo.write("fixtures/more.env", &format!("K={}\n", stripe_key(9)));
+    repo.git(&["add", "fixtures/more.env"]);
+    keyward(&repo)
+        .args(["scan", "--staged", "--no-progress"])
+        .assert()
+        .code(0);
+}

@@ -20,6 +20,8 @@ pub struct HistoryOptions {
     pub threads: usize,
     /// Blobs larger than this are skipped and counted.
     pub max_file_size: u64,
+    /// Paths (as first seen in history) to leave out: `.keywardignore` and `[scan] exclude`.
+    pub exclude: Option<keyward_scan::source::PathFilter>,
 }
 
 /// What a history scan produced besides the counters in [`ScanStats`].
@@ -74,6 +76,9 @@ pub fn scan_history(
             .collect();
         let mut batch = Vec::with_capacity(read::BATCH);
         let mut on_blob = |i: usize, b: &trees::BlobOrigin, path: &Arc<str>| {
+            if opts.exclude.as_ref().is_some_and(|f| f.excludes(path)) {
+                return;
+            }
             batch.push((i, b.id, path.clone()));
             if batch.len() == read::BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(read::BATCH));

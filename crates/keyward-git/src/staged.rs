@@ -134,6 +134,7 @@ pub fn scan_staged(
     path: &Path,
     scanner: &Scanner,
     max_file_size: u64,
+    exclude: Option<&keyward_scan::source::PathFilter>,
     stats: &ScanStats,
 ) -> Result<Vec<Finding>, GitError> {
     let repo = crate::repo::open(path)?;
@@ -141,6 +142,9 @@ pub fn scan_staged(
     let mut findings = Vec::new();
     let mut buf = Vec::new();
     for c in changes {
+        if exclude.is_some_and(|f| f.excludes(&c.path)) {
+            continue;
+        }
         let skip = |s| stats.skipped.lock().expect("stats lock").push(s);
         let data = match repo.objects.try_find(&c.id, &mut buf) {
             Ok(Some(d)) => d.data,

@@ -78,6 +78,48 @@ impl ScanStats {
     }
 }
 
+/// Paths to leave out of sources that are not a directory walk (git history, the index):
+/// the `.keywardignore` at a repository's root plus `[scan] exclude` globs, with gitignore
+/// semantics, matched against repository-relative paths.
+#[derive(Clone, Debug)]
+pub struct PathFilter {
+    rules: ignore::gitignore::Gitignore,
+}
+
+impl PathFilter {
+    /// Read `root/.keywardignore` (when present) and add `exclude` globs.
+    pub fn for_root(root: &Path, exclude: &[String]) -> Result<PathFilter, ScanError> {
+        let mut b = ignore::gitignore::GitignoreBuilder::new(root);
+        let file = root.join(IGNORE_FILE);
+        if file.is_file() {
+            if let Some(e) = b.add(&file) {
+                return Err(ScanError::Path {
+                    path: file.display().to_string(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        for g in exclude {
+            b.add_line(None, g).map_err(|e| ScanError::Path {
+                path: g.clone(),
+                message: format!("bad exclude glob: {e}"),
+            })?;
+        }
+        let rules = b.build().map_err(|e| ScanError::Path {
+            path: root.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(PathFilter { rules })
+    }
+
+    /// True when the repository-relative `path` (or a directory above it) is excluded.
+    pub fn excludes(&self, path: &str) -> bool {
+        self.rules
+            .matched_path_or_any_parents(path.trim_start_matches('/'), false)
+            .is_ignore()
+    }
+}
+
 /// True when `data` looks binary (a NUL byte in its first 8 KiB).
 pub fn is_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some()
@@ -249,4 +291,20 @@ pub fn scan_stdin(
         .findings
         .fetch_add(findings.len() as u64, Ordering::Relaxed);
     Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_filter_reads_keywardignore_and_globs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(IGNORE_FILE), "fixtures/\n*.snap\n").unwrap();
+        let f = PathFilter::for_root(dir.path(), &["vendor/**".to_string()]).unwrap();
+        assert!(f.excludes("fixtures/a/.env"));
+        assert!(f.excludes("src/x.snap"));
+        assert!(f.excludes("vendor/lib/k.pem"));
+        assert!(!f.excludes("src/config.py"));
+    }
 }

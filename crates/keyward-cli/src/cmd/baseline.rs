@@ -20,6 +20,7 @@ pub fn run(args: BaselineArgs) -> Result<u8> {
             selection: Selection::All,
             threads: args.threads,
             max_file_size: opts.max_file_size,
+            exclude: super::gitscan::path_filter(&args.path, &opts)?,
         };
         let run = keyward_git::scan_history(&args.path, &scanner, &hopts, &stats)?;
         for w in &run.warnings {

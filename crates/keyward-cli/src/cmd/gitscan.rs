@@ -27,6 +27,20 @@ fn repo_path(args: &ScanArgs, flag: &str) -> Result<PathBuf> {
     }
 }
 
+/// `.keywardignore` at the repository path and `[scan] exclude`, unless `--no-ignore`.
+pub fn path_filter(
+    path: &std::path::Path,
+    opts: &ScanOptions,
+) -> Result<Option<keyward_scan::source::PathFilter>> {
+    if opts.no_ignore {
+        return Ok(None);
+    }
+    Ok(Some(keyward_scan::source::PathFilter::for_root(
+        path,
+        &opts.exclude,
+    )?))
+}
+
 /// Run the git source the arguments ask for, if any (`None`: scan files as usual).
 pub fn collect(
     args: &ScanArgs,
@@ -37,7 +51,9 @@ pub fn collect(
     let g = &args.git;
     if g.staged {
         let path = repo_path(args, "--staged")?;
-        let findings = keyward_git::scan_staged(&path, scanner, opts.max_file_size, stats)?;
+        let filter = path_filter(&path, opts)?;
+        let findings =
+            keyward_git::scan_staged(&path, scanner, opts.max_file_size, filter.as_ref(), stats)?;
         return Ok(Some(GitRun {
             findings,
             notes: Vec::new(),
@@ -56,6 +72,7 @@ pub fn collect(
         selection,
         threads: opts.threads,
         max_file_size: opts.max_file_size,
+        exclude: path_filter(&path, opts)?,
     };
     let progress = Progress::start(stats.clone(), progress::enabled(args.no_progress));
     let run = keyward_git::scan_history(&path, scanner, &hopts, stats);
