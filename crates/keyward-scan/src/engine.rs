@@ -87,7 +87,9 @@ impl Scanner {
                         continue;
                     }
                     let (ws, we) = window(data, ms, me, rule.window);
-                    covered[ri as usize] = we;
+                    // A multi-line match may start at any keyword and run past the window
+                    // of an earlier one, so multi-line rules search from every keyword.
+                    covered[ri as usize] = if rule.window.is_some() { me } else { we };
                     self.match_window(data, (ws, we), ri, depth, ctx, hits);
                 }
             }
@@ -141,7 +143,11 @@ impl Scanner {
                 .key_group
                 .and_then(|g| caps.get(g))
                 .map(|k| k.as_bytes());
-            if rule.filter_placeholders && filter::reject(value, key, ctx).is_some() {
+            // A decoding validator judges the variable name itself: a non-secret name
+            // (`DATABASE_URL`) still has its payload rescanned for specific secrets.
+            let decodes = rule.validator() == Some(keyward_core::policy::Validator::K8sSecretData);
+            let key_for_filter = if decodes { None } else { key };
+            if rule.filter_placeholders && filter::reject(value, key_for_filter, ctx).is_some() {
                 continue;
             }
             if let Some(floor) = rule.spec.entropy {
@@ -159,14 +165,18 @@ impl Scanner {
                 match validate::check(v, &cand) {
                     Verdict::Reject => continue,
                     Verdict::Accept => {}
-                    Verdict::Decoded(decoded) => {
+                    Verdict::Decoded {
+                        value: decoded,
+                        generic,
+                    } => {
                         if depth < MAX_DEPTH && self.rescan_decoded(&decoded, ri, s, e, depth, hits)
                         {
                             continue;
                         }
                         // A structured payload (JSON, PEM, a config file) with nothing
-                        // recognisable inside is configuration, not a credential.
-                        if decoded.contains(&b'\n') || decoded.starts_with(b"{") {
+                        // recognisable inside is configuration, not a credential; so is a
+                        // value whose name says it is not a secret.
+                        if !generic || decoded.contains(&b'\n') || decoded.starts_with(b"{") {
                             continue;
                         }
                         secret = decoded;
@@ -322,8 +332,9 @@ mod tests {
                 if m.start() < covered[ri as usize] {
                     continue;
                 }
-                let (ws, we) = window(data, m.start(), m.end(), rules[ri as usize].window);
-                covered[ri as usize] = we;
+                let w = rules[ri as usize].window;
+                let (ws, we) = window(data, m.start(), m.end(), w);
+                covered[ri as usize] = if w.is_some() { m.end() } else { we };
                 let ctx = FileContext::default();
                 scanner.match_window(data, (ws, we), ri, 0, ctx, &mut hits);
             }

@@ -82,6 +82,14 @@ pub fn is_reference(value: &[u8]) -> bool {
         b"parameters(",
         b"lookup(",
     ];
+    // AWS resource names identify a secret held elsewhere.
+    if value.starts_with(b"arn:") {
+        return true;
+    }
+    // `${VAR:?message}` leaves `?message` after the name's colon.
+    if value.first() == Some(&b'?') {
+        return true;
+    }
     // `{auth_token}`, `{hostname}`: format-string fields.
     if value.first() == Some(&b'{') && value.last() == Some(&b'}') {
         return true;
@@ -284,17 +292,59 @@ impl FileContext {
 }
 
 /// Identifier-shaped values (`GetSecretValue`, `aws_secret_access_key`,
-/// `secretsmanager:TagResource`, `OAuth2Token`, `Incomplete`): letters joined by `_ - . : /`
-/// with at most one digit. In code they are names, types or prose, not generated
-/// credentials, which mix in digits or symbols.
+/// `secretsmanager:TagResource`, `OAuth2Token`, `Incomplete`) are names, types or prose in
+/// code, not generated credentials. A value is identifier-shaped when it has at most two
+/// digits and every camel-case word of it reads like a word: lowercase (`access`),
+/// capitalised with two or more lowercase letters (`Secret`, `OAuth`), or a short
+/// capital-and-lowercase pair (`Of`). Random tokens (`Ew_f1-_tpoNFjAXJXk`) have words like
+/// `NFj` and are not.
 pub fn is_word_like(value: &[u8]) -> bool {
     // Escaped JSON inside JSON leaves a backslash on the end: `\"GetSecretValue\"`.
     let value = value.strip_suffix(b"\\").unwrap_or(value);
-    value.iter().any(|b| b.is_ascii_alphabetic())
-        && value.iter().filter(|b| b.is_ascii_digit()).count() <= 1
-        && value
+    if !value.iter().any(|b| b.is_ascii_alphabetic())
+        || value.iter().filter(|b| b.is_ascii_digit()).count() > 2
+        || !value
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'))
+    {
+        return false;
+    }
+    value
+        .split(|b| !b.is_ascii_alphabetic())
+        .flat_map(camel_words)
+        .all(reads_like_a_word)
+}
+
+/// Split `tpoNFjAXJXk` at each lowercase→uppercase step: `tpo`, `NFj`, `AXJXk`.
+fn camel_words(piece: &[u8]) -> Vec<&[u8]> {
+    let mut words = Vec::new();
+    let mut start = 0;
+    for i in 1..piece.len() {
+        if piece[i - 1].is_ascii_lowercase() && piece[i].is_ascii_uppercase() {
+            words.push(&piece[start..i]);
+            start = i;
+        }
+    }
+    if start < piece.len() {
+        words.push(&piece[start..]);
+    }
+    words
+}
+
+fn reads_like_a_word(w: &[u8]) -> bool {
+    /// Two-letter capitalised words that occur in identifiers (`EndOfStream`, `LogIn`).
+    const SHORT: &[&[u8]] = &[
+        b"Of", b"In", b"To", b"By", b"At", b"Is", b"On", b"Or", b"An", b"As", b"Id", b"Ok", b"No",
+        b"Up", b"Do", b"If", b"It", b"My", b"We", b"Be", b"Go", b"So",
+    ];
+    // Camel splitting leaves every word as an uppercase run then a lowercase run.
+    let upper = w.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    let lower = w.len() - upper;
+    upper == w.len() // `AWS`, `ID`, `SLACK` in `SLACK_BOT_TOKEN`
+        || upper == 0 // `access`, `f`
+        || upper == 1 && lower >= 2 // `Secret`, `Get`
+        || lower >= 3 // `OAuth`, `HTTPServer`
+        || SHORT.contains(&w)
 }
 
 /// Short lowercase hex strings (resource ids, truncated hashes) are not credentials.
@@ -348,6 +398,7 @@ mod tests {
             "${{ secrets.STRIPE_KEY }}",
             "var.db_password",
             "settings.SECRET_KEY",
+            "arn:aws:kms:us-west-2:417498243647:key/c9fe2447",
         ] {
             assert!(is_reference(v.as_bytes()), "{v}");
         }
@@ -445,6 +496,15 @@ mod tests {
         assert!(reject(b"AsmToken::EndOfStatement", key, code).is_some());
         assert!(reject(b"48205d4ffd7feba3", key, code).is_some());
         assert!(reject(b"OAuth2Token", key, code).is_some());
+        assert!(reject(b"TokenCredential", key, code).is_some());
+        assert!(reject(b"EndOfStatement", key, code).is_some());
+        // Generated tokens with few digits are still credentials.
+        assert!(reject(b"Ew_f1-_tpoNFjAXJXk-OMRVcJV", key, code).is_none());
+        assert!(reject(b"yi4VxVDmIuZgJm_xYGwr", key, code).is_none());
+        assert!(reject(b"l9i_msGdRUBsoBatmPtOY7", key, code).is_none());
+        assert!(reject(b"HTTPServerConfig", key, code).is_some());
+        assert!(reject(b"SLACK_BOT_TOKEN", key, code).is_some());
+        assert!(reject(b"?JWT_SECRET", key, code).is_some());
         assert!(reject(b"GetSecretValue\\", key, code).is_some());
         assert!(reject(b"{auth_token}", key, code).is_some());
         assert!(reject(b"[Pagination token]", key, code).is_some());

@@ -27,8 +27,15 @@ pub enum Verdict {
     Reject,
     /// A secret, as matched.
     Accept,
-    /// A secret whose real value is this decoded payload (rescanned for specific rules).
-    Decoded(Vec<u8>),
+    /// A secret whose real value is this decoded payload, rescanned for specific rules.
+    /// `generic`: whether the payload itself may be reported when nothing specific is found
+    /// inside (false when the variable name says it is not a secret).
+    Decoded {
+        /// The decoded payload.
+        value: Vec<u8>,
+        /// Report the payload itself when the rescan finds nothing.
+        generic: bool,
+    },
 }
 
 /// Context a validator may look at: the whole input and the spans of the match.
@@ -193,9 +200,7 @@ fn k8s_secret_data(c: &Candidate<'_>) -> Verdict {
     }
     let key_end = line.iter().position(|&b| b == b':').unwrap_or(0);
     let key = &line[indent..key_end];
-    if crate::filter::is_non_secret_key(key) || key.eq_ignore_ascii_case(b"user") {
-        return Verdict::Reject;
-    }
+    let generic = !(crate::filter::is_non_secret_key(key) || key.eq_ignore_ascii_case(b"user"));
     let Ok(decoded) = STANDARD.decode(c.secret()) else {
         return Verdict::Reject;
     };
@@ -213,7 +218,10 @@ fn k8s_secret_data(c: &Candidate<'_>) -> Verdict {
     {
         return Verdict::Reject;
     }
-    Verdict::Decoded(trimmed.to_vec())
+    Verdict::Decoded {
+        value: trimmed.to_vec(),
+        generic,
+    }
 }
 
 /// Walk back from the line at `line_start` to the nearest less-indented line; it must be
@@ -278,7 +286,10 @@ mod tests {
         };
         assert_eq!(
             k8s_secret_data(&c),
-            Verdict::Decoded(b"S3cureP@ssw0rd!".to_vec())
+            Verdict::Decoded {
+                value: b"S3cureP@ssw0rd!".to_vec(),
+                generic: true
+            }
         );
     }
 }
