@@ -368,8 +368,8 @@ mod tests {
             static SCANNER: std::sync::OnceLock<Scanner> = std::sync::OnceLock::new();
             let scanner = SCANNER.get_or_init(|| Scanner::new(RuleSet::builtin().unwrap()));
             const PIECES: [&str; 9] = [
-                "password=", "Kq8vT2nLx9Rz4Wm7 ", "sk_live_51NbQ8rLx2Vz9Kt4Wm7Hp3Jc6Df1Gs0Ya ",
-                "\n", "DB_PASS=Zt5Hw9Lq3Vx8Kn2P ", "token", "xx", "secret_key=p9v2kxq7lz4m ",
+                "password=", "Kq8vT2nLx9Rz4Wm7 ", "sk_live_51NbQ8rLx2Vz9Kt4Wm7Hp3Jc6Df1Gs0Ya ", // keyward:allow
+                "\n", "DB_PASS=Zt5Hw9Lq3Vx8Kn2P ", "token", "xx", "secret_key=p9v2kxq7lz4m ", // keyward:allow
                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\
                  aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             ];

@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn k8s_value_must_sit_under_data() {
-        let doc = b"kind: Secret\nmetadata:\n  name: x\ndata:\n  password: UzNjdXJlUEBzc3cwcmQh\n";
+        let doc = b"kind: Secret\nmetadata:\n  name: x\ndata:\n  password: UzNjdXJlUEBzc3cwcmQh\n"; // keyward:allow
         let start = doc.len() - 21;
         let c = Candidate {
             data: doc,
