@@ -145,7 +145,7 @@ impl Scanner {
                 .map(|k| k.as_bytes());
             // A decoding validator judges the variable name itself: a non-secret name
             // (`DATABASE_URL`) still has its payload rescanned for specific secrets.
-            let decodes = rule.validator() == Some(keyward_core::policy::Validator::K8sSecretData);
+            let decodes = rule.validator().is_some_and(|v| v.decodes_payload());
             let key_for_filter = if decodes { None } else { key };
             if rule.filter_placeholders && filter::reject(value, key_for_filter, ctx).is_some() {
                 continue;

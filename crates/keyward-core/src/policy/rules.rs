@@ -20,6 +20,14 @@ pub enum Validator {
     K8sSecretData,
 }
 
+impl Validator {
+    /// Validators that decode a payload judge the variable name themselves: under a
+    /// non-secret name the payload is still rescanned for specific secrets.
+    pub fn decodes_payload(self) -> bool {
+        matches!(self, Validator::K8sSecretData)
+    }
+}
+
 /// One detection rule.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
