@@ -13,7 +13,7 @@ pub use store::{
 /// keyward makes a team's security policy true: it finds secrets, checks environments,
 /// stores and rotates secrets, and keeps a tamper-evident audit log.
 #[derive(Debug, Parser)]
-#[command(name = "keyward", version, about, max_term_width = 100)]
+#[command(name = "keyward", version, max_term_width = 100)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
