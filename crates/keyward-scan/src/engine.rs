@@ -1,4 +1,5 @@
-//! The matching engine: one keyword pass, then regexes and validators in small windows.
+//! The matching engine: keyword passes find candidate lines, then regexes and validators
+//! run in small windows around each keyword.
 
 use crate::entropy::shannon;
 use crate::filter::{self, FileContext};

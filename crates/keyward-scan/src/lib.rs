@@ -1,9 +1,9 @@
 //! keyward-scan: the detection engine.
 //!
 //! Rules are data ([`rules`]): each has keywords, a regex with one capture for the secret,
-//! an optional entropy floor and an optional structural validator. The [`Scanner`] makes one
-//! Aho-Corasick pass over each input for all rule keywords; full regexes and validators run
-//! only in the small windows around keyword hits. [`filter`] rejects references,
+//! an optional entropy floor and an optional structural validator. The [`Scanner`] finds the
+//! lines holding any rule keyword with one Aho-Corasick pass over each input; full regexes
+//! and validators run only in the small windows around the keywords on those lines. [`filter`] rejects references,
 //! placeholders, hashes and other look-alikes. [`source`] walks directories in parallel
 //! honouring `.gitignore`/`.keywardignore` and reads stdin.
 
