@@ -130,6 +130,14 @@ impl Scanner {
                 if matches!(data.get(e), Some(b'(' | b'.' | b'[')) {
                     continue; // `password=hash_password(...)`: a call, not a literal
                 }
+                // The value class stopped at its length cap, not at a delimiter: a blob
+                // (a SealedSecret ciphertext, a certificate), too long to be a password.
+                if data
+                    .get(e)
+                    .is_some_and(|b| !b.is_ascii_whitespace() && !b"\"'`,;(){}[]<>".contains(b))
+                {
+                    continue;
+                }
                 // Inside a string literal, `\n` or `\t` ends a dotenv line: `"PASS=x\nPORT=1"`.
                 match unescaped_end(&data[s..e]) {
                     Some(len) if len >= MIN_RAW_LEN => (s, s + len),
@@ -148,7 +156,10 @@ impl Scanner {
             // (`DATABASE_URL`) still has its payload rescanned for specific secrets.
             let decodes = rule.validator().is_some_and(|v| v.decodes_payload());
             let key_for_filter = if decodes { None } else { key };
-            if rule.filter_placeholders && filter::reject(value, key_for_filter, ctx).is_some() {
+            let quoted = Some(group) != rule.raw_group;
+            if rule.filter_placeholders
+                && filter::reject(value, key_for_filter, ctx, quoted).is_some()
+            {
                 continue;
             }
             if let Some(floor) = rule.spec.entropy {

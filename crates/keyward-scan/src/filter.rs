@@ -48,7 +48,16 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 /// Is `value` a reference to a secret held elsewhere rather than a secret?
 pub fn is_reference(value: &[u8]) -> bool {
     let lower = value.to_ascii_lowercase();
-    if value.first() == Some(&b'$') || value.first() == Some(&b'%') && value.last() == Some(&b'%') {
+    // `$VAR`, `${VAR}`, `$(cmd)`, `%VAR%` — but not a generated value that happens to
+    // start with `$` (`$C56+G(<lRc…`).
+    static DOLLAR: OnceLock<Regex> = OnceLock::new();
+    if re(
+        &DOLLAR,
+        r"^\$(?:[{(]|[A-Za-z_][A-Za-z0-9_]*$|[A-Za-z_][A-Za-z0-9_]*[:/.-])",
+    )
+    .is_match(value)
+        || value.first() == Some(&b'%') && value.last() == Some(&b'%')
+    {
         return true;
     }
     const MARKERS: &[&[u8]] = &[
@@ -81,7 +90,13 @@ pub fn is_reference(value: &[u8]) -> bool {
         b"each.value",
         b"parameters(",
         b"lookup(",
+        b"rails.application",
+        b"credentials.",
     ];
+    // YAML tags: `!vault |` (Ansible Vault), `!Ref`, `!Sub`.
+    if value.first() == Some(&b'!') {
+        return true;
+    }
     // AWS resource names identify a secret held elsewhere.
     if value.starts_with(b"arn:") {
         return true;
@@ -137,6 +152,11 @@ pub fn is_placeholder(value: &[u8]) -> bool {
         return true;
     }
     let bytes = trimmed.as_bytes();
+    // `<your-key>`, `db-<env>-password`: an angle-bracketed name to fill in.
+    static ANGLE: OnceLock<Regex> = OnceLock::new();
+    if re(&ANGLE, r"<[A-Za-z0-9_ .-]+>").is_match(bytes) {
+        return true;
+    }
     // `[Pagination token]`, `(required)`: a description in brackets.
     if let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) {
         if matches!((first, last), (b'[', b']') | (b'(', b')')) {
@@ -357,16 +377,25 @@ fn is_short_hex(value: &[u8]) -> bool {
 
 /// Run every filter; `key` is the variable name when the rule captures one (generic
 /// `name = value` rules), in which case the stricter literal checks apply too.
-pub fn reject(value: &[u8], key: Option<&[u8]>, ctx: FileContext) -> Option<Rejection> {
+///
+/// `quoted`: the value was a quoted literal, so a dotted or call-shaped value
+/// (`"QSsEEOFg.CMPuujk"`) is data, not a code expression.
+pub fn reject(
+    value: &[u8],
+    key: Option<&[u8]>,
+    ctx: FileContext,
+    quoted: bool,
+) -> Option<Rejection> {
     if let Some(k) = key {
         if is_non_secret_key(k) {
             return Some(Rejection::KeyName);
         }
     }
-    if value.starts_with(b"pk_live_") || value.starts_with(b"pk_test_") {
-        // Stripe publishable keys are frontend-safe by policy.
+    const PUBLIC_PREFIXES: [&[u8]; 4] = [b"pk_live_", b"pk_test_", b"cs_live_", b"cs_test_"];
+    if PUBLIC_PREFIXES.iter().any(|p| value.starts_with(p)) {
+        // Stripe publishable keys (frontend-safe by policy) and checkout-session ids.
         Some(Rejection::Placeholder)
-    } else if is_reference(value) || key.is_some() && is_code_expression(value) {
+    } else if is_reference(value) || key.is_some() && !quoted && is_code_expression(value) {
         Some(Rejection::Reference)
     } else if is_hash_like(value) || key.is_some() && is_short_hex(value) {
         Some(Rejection::HashLike)
@@ -491,28 +520,36 @@ mod tests {
         let env = FileContext::for_path("deploy/.env.production");
         assert!(env.dotenv && !code.dotenv);
         let key = Some(&b"PASSWORD"[..]);
-        assert!(reject(b"GetSecretValue", key, code).is_some());
-        assert!(reject(b"aws_secret_access_key", key, code).is_some());
-        assert!(reject(b"AsmToken::EndOfStatement", key, code).is_some());
-        assert!(reject(b"48205d4ffd7feba3", key, code).is_some());
-        assert!(reject(b"OAuth2Token", key, code).is_some());
-        assert!(reject(b"TokenCredential", key, code).is_some());
-        assert!(reject(b"EndOfStatement", key, code).is_some());
+        assert!(reject(b"GetSecretValue", key, code, false).is_some());
+        assert!(reject(b"aws_secret_access_key", key, code, false).is_some());
+        assert!(reject(b"AsmToken::EndOfStatement", key, code, false).is_some());
+        assert!(reject(b"48205d4ffd7feba3", key, code, false).is_some());
+        assert!(reject(b"OAuth2Token", key, code, false).is_some());
+        assert!(reject(b"TokenCredential", key, code, false).is_some());
+        assert!(reject(b"EndOfStatement", key, code, false).is_some());
         // Generated tokens with few digits are still credentials.
-        assert!(reject(b"Ew_f1-_tpoNFjAXJXk-OMRVcJV", key, code).is_none());
-        assert!(reject(b"yi4VxVDmIuZgJm_xYGwr", key, code).is_none());
-        assert!(reject(b"l9i_msGdRUBsoBatmPtOY7", key, code).is_none());
-        assert!(reject(b"HTTPServerConfig", key, code).is_some());
-        assert!(reject(b"SLACK_BOT_TOKEN", key, code).is_some());
-        assert!(reject(b"?JWT_SECRET", key, code).is_some());
-        assert!(reject(b"GetSecretValue\\", key, code).is_some());
-        assert!(reject(b"{auth_token}", key, code).is_some());
-        assert!(reject(b"[Pagination token]", key, code).is_some());
-        assert!(reject(b"CorrectHorseBatteryStaple", key, env).is_none());
-        assert!(reject(b"CorrectHorseBatteryStaple", key, code).is_some());
-        assert!(reject(b"Xk9#mP2vL5nQ8wR", key, code).is_none());
+        assert!(reject(b"Ew_f1-_tpoNFjAXJXk-OMRVcJV", key, code, false).is_none());
+        assert!(reject(b"yi4VxVDmIuZgJm_xYGwr", key, code, false).is_none());
+        assert!(reject(b"l9i_msGdRUBsoBatmPtOY7", key, code, false).is_none());
+        assert!(reject(b"HTTPServerConfig", key, code, false).is_some());
+        assert!(reject(b"SLACK_BOT_TOKEN", key, code, false).is_some());
+        assert!(reject(b"?JWT_SECRET", key, code, false).is_some());
+        assert!(reject(b"GetSecretValue\\", key, code, false).is_some());
+        assert!(reject(b"{auth_token}", key, code, false).is_some());
+        assert!(reject(b"[Pagination token]", key, code, false).is_some());
+        assert!(reject(b"CorrectHorseBatteryStaple", key, env, false).is_none());
+        assert!(reject(b"CorrectHorseBatteryStaple", key, code, false).is_some());
+        assert!(reject(b"Xk9#mP2vL5nQ8wR", key, code, false).is_none());
+        // A dotted value in quotes is data; unquoted it is a code path.
+        assert!(reject(b"QSsEEOFgvaNG.CMPuujkJX8hOTae", key, code, true).is_none());
+        assert!(reject(b"QSsEEOFgvaNG.CMPuujkJX8hOTae", key, code, false).is_some());
+        assert!(reject(b"!vault", key, code, false).is_some());
+        assert!(reject(b"$C56+G(<lRcLIS/T(a6^cva0&JvV,xGM4", key, code, true).is_none());
+        assert!(is_reference(b"$DB_PASSWORD") && is_reference(b"$HOME/.pgpass"));
+        assert!(reject(b"V<44&cMHgibD<&z:7J3isS.aBG3nPTB", key, code, true).is_none());
+        assert!(reject(b"db-<env>-password", key, code, true).is_some());
         // Specific rules (no key) are not subject to the word test.
-        assert!(reject(b"GetSecretValue", None, code).is_none());
+        assert!(reject(b"GetSecretValue", None, code, false).is_none());
     }
 
     #[test]

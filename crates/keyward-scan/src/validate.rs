@@ -116,6 +116,7 @@ fn pem_body_ok(block: &[u8]) -> bool {
         .replace("\\r", "");
     let body: String = text
         .lines()
+        .map(str::trim)
         .filter(|l| !l.starts_with("-----") && !l.contains(':'))
         .flat_map(|l| {
             l.trim()

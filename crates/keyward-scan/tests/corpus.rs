@@ -128,3 +128,9 @@ fn corpus_precision_and_recall() {
 fn blind_corpus_precision_and_recall() {
     assert_corpus("blind", 100);
 }
+
+/// A third corpus (a Rails/React/Ansible monorepo), also written blind.
+#[test]
+fn blind2_corpus_precision_and_recall() {
+    assert_corpus("blind2", 100);
+}
