@@ -634,6 +634,34 @@ fn malformed_dotenv_is_exit_2_naming_file_and_line() {
 }
 
 #[test]
+fn malformed_dotenv_error_does_not_echo_the_value() {
+    let token = "ghp_R8x2Lq9VwT4nB7mK3pZ5cY1hJ6dF0sA2eG8u"; // keyward:allow test fixture
+    for (body, secret, at) in [
+        (format!("A=1\n{token}\n"), token, ".env:2:41: "),
+        (format!("A=1\n\"{SK_LIVE}\"=x\n"), SK_LIVE, ".env:2:1: "),
+        (format!("DATABASE_URL {SK_LIVE}\n"), SK_LIVE, ".env:1:14: "),
+    ] {
+        let dir = tree(&[(".env", &body)]);
+        for args in [&["env", "check"][..], &["env", "check", "-f", "json"][..]] {
+            let out = keyward()
+                .current_dir(dir.path())
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2));
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(all.contains(at), "{all}");
+            assert!(!all.contains(&secret[..10]), "{all}");
+            assert!(!all.contains(&secret[secret.len() - 10..]), "{all}");
+        }
+    }
+}
+
+#[test]
 fn malformed_policy_is_exit_2_with_line_and_column() {
     let dir = tree(&[
         (

@@ -584,7 +584,9 @@ fn postgres_store_from_the_command_line() {
     };
     let schema = format!("kw_cli_test_{}", std::process::id());
     let sep = if url.contains('?') { '&' } else { '?' };
-    let store = format!("{url}{sep}schema={schema}");
+    // A `password=` parameter (ignored by a server that does not ask for one) must never
+    // be shown, nor handed to a command under `keyward run`.
+    let store = format!("{url}{sep}schema={schema}&password=pg-pw-marker-5d2e");
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str], stdin: &str| {
         Command::cargo_bin("keyward")
@@ -598,7 +600,15 @@ fn postgres_store_from_the_command_line() {
             .unwrap()
     };
     let result = std::panic::catch_unwind(|| {
-        assert!(run(&["store", "init"], "").status.success());
+        let out = run(&["store", "init"], "");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("password=***"), "{said}");
+        assert!(!said.contains("pg-pw-marker"), "{said}");
         assert!(
             run(&["secret", "set", "--raw", "production/PEM"], HARD[3].1)
                 .status
@@ -621,6 +631,13 @@ fn postgres_store_from_the_command_line() {
             "",
         );
         assert_eq!(out.status.code(), Some(3));
+        let out = run(&["run", "--env", "production", "--", "sh", "-c", "env"], "");
+        assert!(out.status.success());
+        let child_env = String::from_utf8_lossy(&out.stdout);
+        assert!(child_env.contains("PEM=-----BEGIN"), "{child_env}");
+        assert!(!child_env.contains("pg-pw-marker"), "store password leaked");
+        assert!(!child_env.contains("KEYWARD_STORE="));
+        assert!(!child_env.contains("KEYWARD_MASTER_KEY="));
         assert_eq!(run(&["audit", "verify"], "").status.code(), Some(0));
     });
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
@@ -629,4 +646,196 @@ fn postgres_store_from_the_command_line() {
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }
+}
+
+#[test]
+fn run_does_not_pass_the_master_key_to_the_command() {
+    let env = Env::new();
+    env.set("dev/API_TOKEN", "tok-for-the-child");
+    env.set("dev/DB_PASSWORD", "pw for the child");
+    let out = env
+        .cmd(&["run", "--env", "dev", "--", "sh", "-c", "env"])
+        .env("KEYWARD_NEW_MASTER_KEY", OTHER_KEY)
+        .env("KEYWARD_STORE", ".keyward/store.db")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let child_env = String::from_utf8(out.stdout).unwrap();
+    // The store's secrets are there …
+    assert!(
+        child_env
+            .lines()
+            .any(|l| l == "API_TOKEN=tok-for-the-child"),
+        "{child_env}"
+    );
+    assert!(child_env
+        .lines()
+        .any(|l| l == "DB_PASSWORD=pw for the child"));
+    // … keyward's own keys are not, under any name.
+    for var in ["KEYWARD_MASTER_KEY=", "KEYWARD_NEW_MASTER_KEY="] {
+        assert!(!child_env.contains(var), "{var} leaked to the child");
+    }
+    assert!(!child_env.contains(KEY), "master key value leaked");
+    assert!(
+        !child_env.contains(OTHER_KEY),
+        "new master key value leaked"
+    );
+    // A store location without a password is harmless and stays.
+    assert!(child_env
+        .lines()
+        .any(|l| l == "KEYWARD_STORE=.keyward/store.db"));
+}
+
+#[test]
+fn export_and_run_failures_are_not_logged_as_ok() {
+    let env = Env::new();
+    env.set("dev/A", "alpha");
+    env.set("dev/B", "beta");
+    let outcomes = |action: &str| -> Vec<String> {
+        env.audit_json()
+            .into_iter()
+            .filter(|e| e["action"] == action)
+            .map(|e| e["outcome"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // `export -o` onto an existing file: refused, the file untouched, logged as failed.
+    fs::write(env.path().join("existing.env"), "KEEP=me\n").unwrap();
+    let err = one_line_error(&env.run(&["export", "--env", "dev", "-o", "existing.env"], None));
+    assert!(err.contains("existing.env"), "{err}");
+    assert_eq!(
+        fs::read_to_string(env.path().join("existing.env")).unwrap(),
+        "KEEP=me\n"
+    );
+    assert_eq!(outcomes("export"), ["failed", "failed"]);
+    let log = env.audit_json();
+    let failed = log.iter().find(|e| e["action"] == "export").unwrap();
+    assert_eq!(failed["path"], "dev/A");
+    assert!(
+        failed["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("format dotenv: "),
+        "{failed}"
+    );
+    // A bad k8s name fails after decryption: also not `ok`.
+    one_line_error(&env.run(
+        &[
+            "export", "--env", "dev", "--format", "k8s", "--name", "Bad_Name",
+        ],
+        None,
+    ));
+    assert!(!outcomes("export").contains(&"ok".to_string()));
+    // A successful export to a new file is `ok`.
+    env.ok(&["export", "--env", "dev", "-o", "new.env"], None);
+    assert_eq!(
+        outcomes("export"),
+        ["failed", "failed", "failed", "failed", "ok", "ok"]
+    );
+
+    // A command that does not exist: an error, and the run is logged as failed.
+    let err = one_line_error(&env.run(&["run", "--env", "dev", "--", "/nonexistent"], None));
+    assert!(err.contains("/nonexistent"), "{err}");
+    assert_eq!(outcomes("run"), ["failed", "failed"]);
+    env.ok(&["run", "--env", "dev", "--", "true"], None);
+    assert_eq!(outcomes("run"), ["failed", "failed", "ok", "ok"]);
+    let out = env.ok(&["audit", "verify"], None);
+    assert!(String::from_utf8_lossy(&out).contains("intact"));
+}
+
+#[test]
+fn import_parse_error_does_not_echo_the_value() {
+    let env = Env::new();
+    let token = "ghp_R8x2Lq9VwT4nB7mK3pZ5cY1hJ6dF0sA2eG8u"; // keyward:allow test fixture
+    let live = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"; // keyward:allow test fixture
+    for (body, secret, at) in [
+        (format!("A=1\n{token}\n"), token, "bad.env:2:41: "),
+        (format!("\"{live}\"=x\n"), live, "bad.env:1:1: "),
+    ] {
+        fs::write(env.path().join("bad.env"), &body).unwrap();
+        let err = one_line_error(&env.run(&["import", "--env", "dev", "bad.env"], None));
+        assert!(err.contains(at), "{err}");
+        assert!(!err.contains(&secret[..10]), "{err}");
+        assert!(!err.contains(&secret[secret.len() - 10..]), "{err}");
+    }
+}
+
+/// `keyward secret set` on a terminal: the value typed is not echoed. Runs the binary under
+/// `script` (util-linux) for a pseudo-terminal; skipped where `script` is missing.
+#[cfg(target_os = "linux")]
+#[test]
+fn secret_set_on_a_terminal_does_not_echo_the_value() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    use std::sync::{Arc, Mutex};
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: `script` not installed");
+        return;
+    }
+    let env = Env::new();
+    let bin = assert_cmd::cargo::cargo_bin("keyward");
+    let marker = "tty-typed-secret-8c1f";
+    let mut child = std::process::Command::new("script")
+        .args(["-q", "-e", "-c"])
+        .arg(format!("{} secret set dev/TYPED", bin.display()))
+        .arg("/dev/null")
+        .current_dir(env.path())
+        .env_remove("KEYWARD_STORE")
+        .env("KEYWARD_MASTER_KEY", KEY)
+        .env("USER", "e2e-tester")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = {
+        let seen = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    // Type only once the prompt is up (echo is off by then).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !contains(&seen.lock().unwrap(), b"not shown") {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "no prompt: {}",
+                String::from_utf8_lossy(&seen.lock().unwrap())
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{marker}\n").as_bytes()).unwrap();
+    stdin.write_all(b"\x04").unwrap();
+    stdin.flush().unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    let shown = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    assert!(status.success(), "{shown}");
+    assert!(
+        !shown.contains(marker),
+        "the typed value was echoed: {shown}"
+    );
+    assert_eq!(
+        env.ok(&["secret", "get", "dev/TYPED"], None),
+        marker.as_bytes()
+    );
 }

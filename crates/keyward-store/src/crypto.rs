@@ -17,7 +17,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use keyward_core::SecretBytes;
-use secrecy::{ExposeSecret, SecretBox};
+use secrecy::{ExposeSecret, ExposeSecretMut, SecretBox};
 use sha2::Sha256;
 use std::fmt;
 use zeroize::Zeroizing;
@@ -34,14 +34,19 @@ pub struct Key(SecretBox<[u8; 32]>);
 impl Key {
     /// A fresh random key from the OS generator.
     pub fn random() -> Result<Key> {
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        fill_random(bytes.as_mut())?;
-        Ok(Key::from_bytes(&bytes))
+        // Filled in place on the heap: no copy of the key is left on the stack.
+        let mut key = Key(SecretBox::new(Box::new([0u8; 32])));
+        fill_random(key.0.expose_secret_mut())?;
+        Ok(key)
     }
 
     /// Wrap raw key bytes (copied; the caller's copy should be zeroized by the caller).
+    /// The bytes are copied straight into a zeroed heap allocation, never through a
+    /// temporary array on the stack.
     pub fn from_bytes(bytes: &[u8; 32]) -> Key {
-        Key(SecretBox::new(Box::new(*bytes)))
+        let mut boxed = Box::new([0u8; 32]);
+        boxed.copy_from_slice(bytes);
+        Key(SecretBox::new(boxed))
     }
 
     /// Decode a master key: base64 (standard or URL-safe, padding optional, surrounding
@@ -242,6 +247,20 @@ mod tests {
 
     fn p(s: &str) -> SecretPath {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn key_from_bytes_copies_into_the_heap_not_a_stack_temporary() {
+        // The copy goes straight into a zeroed heap box (no `*bytes` temporary on the
+        // stack); the key must still be the same bytes, and `random` fills in place.
+        let raw = Zeroizing::new([7u8; 32]);
+        let key = Key::from_bytes(&raw);
+        assert_eq!(key.expose(), &*raw);
+        assert_eq!(Key::from_base64(&key.to_base64()).unwrap().expose(), &*raw);
+        let a = Key::random().unwrap();
+        let b = Key::random().unwrap();
+        assert_ne!(a.expose(), b.expose());
+        assert_ne!(a.expose(), &[0u8; 32]);
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub enum ErrorKind {
     AlreadyInitialized,
     /// The master key (KEK) does not match the store's key check value.
     WrongKey,
+    /// Another process rekeyed the store after this handle opened it: the master key this
+    /// handle holds is no longer the store's. The operation wrote nothing; open the store
+    /// again (with the new key) and retry.
+    Rekeyed,
     /// A master key could not be read or decoded (not base64 of 32 bytes).
     InvalidKey,
     /// No such secret, version or stage.
@@ -39,6 +43,7 @@ impl ErrorKind {
             ErrorKind::NotInitialized => "not_initialized",
             ErrorKind::AlreadyInitialized => "already_initialized",
             ErrorKind::WrongKey => "wrong_key",
+            ErrorKind::Rekeyed => "rekeyed",
             ErrorKind::InvalidKey => "invalid_key",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Deleted => "deleted",

@@ -47,5 +47,5 @@ pub use model::{
     Actor, AuditEntry, AuditEvent, AuditFilter, Expected, MetaPatch, SecretMeta, Stage, VersionInfo,
 };
 pub use path::{validate_env, validate_name, SecretPath};
-pub use secrets::{Exported, Revealed};
+pub use secrets::{ExportReceipt, Exported, Revealed};
 pub use store::Store;

@@ -30,6 +30,27 @@ pub struct Exported {
     pub value: SecretBytes,
 }
 
+/// What a deferred export ([`Store::export_env_deferred`]) decrypted, without the values:
+/// the paths, versions and value HMACs that [`Store::finish_export`] logs. Holds no secret.
+#[derive(Clone, Debug)]
+pub struct ExportReceipt {
+    action: String,
+    detail: String,
+    items: Vec<(SecretPath, u64, String)>,
+}
+
+impl ExportReceipt {
+    /// How many secrets the export decrypted.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the export decrypted nothing.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
 pub(crate) fn not_found(path: &SecretPath) -> StoreError {
     StoreError::new(ErrorKind::NotFound, format!("no secret {path}"))
 }
@@ -174,7 +195,7 @@ impl Store {
         patch: &MetaPatch,
     ) -> Result<VersionInfo> {
         let Store { backend, ctx } = self;
-        let result = write_tx(backend.as_mut(), |tx| {
+        let result = write_tx(backend.as_mut(), ctx, |tx| {
             let now = crate::clock::now();
             let row = match tx.secret(path.env(), path.name())? {
                 Some(row) => {
@@ -272,7 +293,7 @@ impl Store {
     ) -> Result<Revealed> {
         let Store { backend, ctx } = self;
         let mut tried = None;
-        let result = write_tx(backend.as_mut(), |tx| {
+        let result = write_tx(backend.as_mut(), ctx, |tx| {
             let row = load_live(tx, path)?;
             let versions = tx.versions(row.id)?;
             let v = pick(&row, &versions).ok_or_else(|| {
@@ -346,7 +367,7 @@ impl Store {
     fn mark_deleted(&mut self, path: &SecretPath, expected: Expected, delete: bool) -> Result<()> {
         let action = if delete { "delete" } else { "restore" };
         let Store { backend, ctx } = self;
-        let result = write_tx(backend.as_mut(), |tx| {
+        let result = write_tx(backend.as_mut(), ctx, |tx| {
             let mut row = if delete {
                 load_live(tx, path)?
             } else {
@@ -381,7 +402,13 @@ impl Store {
 
     /// Decrypt the current version of every live secret in `env`, sorted by name, logging
     /// one audit entry per secret with `action` (`export`, `run`) and `detail` (e.g. the
-    /// format or the command name; never a value).
+    /// format or the command name; never a value) in the same transaction.
+    ///
+    /// The entries say `ok` as soon as the values are decrypted. A caller that then delivers
+    /// the values somewhere that can fail (a file, a child process) should use
+    /// [`export_env_deferred`](Store::export_env_deferred) and
+    /// [`finish_export`](Store::finish_export) instead, so the log records the outcome of
+    /// the delivery.
     ///
     /// `check` runs on each value inside the transaction; when it refuses one (e.g. a
     /// newline a docker env-file cannot carry) the whole export is rolled back, logged as
@@ -393,11 +420,79 @@ impl Store {
         detail: &str,
         check: &dyn Fn(&Exported) -> std::result::Result<(), String>,
     ) -> Result<Vec<Exported>> {
+        Ok(self.decrypt_env(env, action, detail, check, true)?.0)
+    }
+
+    /// Like [`export_env`](Store::export_env), but a successful decryption logs nothing
+    /// yet: the caller delivers the values (writes the file, spawns the process) and then
+    /// calls [`finish_export`](Store::finish_export) with the receipt and the outcome, so
+    /// `ok` is logged only for an export that happened. A refused value (`check`) or a
+    /// failed decryption is logged as failed here, as with `export_env`.
+    pub fn export_env_deferred(
+        &mut self,
+        env: &str,
+        action: &str,
+        detail: &str,
+        check: &dyn Fn(&Exported) -> std::result::Result<(), String>,
+    ) -> Result<(Vec<Exported>, ExportReceipt)> {
+        self.decrypt_env(env, action, detail, check, false)
+    }
+
+    /// Log the outcome of a deferred export: one entry per secret of `receipt` with outcome
+    /// `ok` when `outcome` is `Ok`, else `failed` with the reason appended to the detail
+    /// (the reason must not contain a value). A failure with no secrets still logs one
+    /// entry. Fails, writing nothing, when the store was rekeyed meanwhile.
+    pub fn finish_export(
+        &mut self,
+        receipt: &ExportReceipt,
+        outcome: std::result::Result<(), &str>,
+    ) -> Result<()> {
+        let (result, detail) = match outcome {
+            Ok(()) => ("ok", receipt.detail.clone()),
+            Err(why) if receipt.detail.is_empty() => ("failed", why.to_string()),
+            Err(why) => ("failed", format!("{}: {why}", receipt.detail)),
+        };
+        let event = |path: Option<String>, version: Option<u64>, hmac: Option<String>| AuditEvent {
+            action: receipt.action.clone(),
+            path,
+            version,
+            outcome: result.into(),
+            detail: (!detail.is_empty()).then(|| detail.clone()),
+            value_hmac: hmac,
+        };
+        let Store { backend, ctx } = self;
+        write_tx(backend.as_mut(), ctx, |tx| {
+            if receipt.items.is_empty() && result != "ok" {
+                ctx.log(tx, event(None, None, None))?;
+            }
+            for (path, version, hmac) in &receipt.items {
+                ctx.log(
+                    tx,
+                    event(Some(path.to_string()), Some(*version), Some(hmac.clone())),
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn decrypt_env(
+        &mut self,
+        env: &str,
+        action: &str,
+        detail: &str,
+        check: &dyn Fn(&Exported) -> std::result::Result<(), String>,
+        log_now: bool,
+    ) -> Result<(Vec<Exported>, ExportReceipt)> {
         crate::path::validate_env(env)?;
         let Store { backend, ctx } = self;
         let mut failed_at: Option<(SecretPath, u64)> = None;
-        let result = write_tx(backend.as_mut(), |tx| {
+        let result = write_tx(backend.as_mut(), ctx, |tx| {
             let mut out = Vec::new();
+            let mut receipt = ExportReceipt {
+                action: action.to_string(),
+                detail: detail.to_string(),
+                items: Vec::new(),
+            };
             for row in tx.secrets(&format!("{env}/"))? {
                 let m = &row.meta;
                 if m.deleted_at.is_some() || m.current_version == 0 || m.path.env() != env {
@@ -411,26 +506,32 @@ impl Store {
                 })?;
                 failed_at = Some((m.path.clone(), m.current_version));
                 let value = unseal(ctx, &m.path, &vrow)?;
-                ctx.log(
-                    tx,
-                    AuditEvent {
-                        action: action.into(),
-                        path: Some(m.path.to_string()),
-                        version: Some(m.current_version),
-                        outcome: "ok".into(),
-                        detail: (!detail.is_empty()).then(|| detail.to_string()),
-                        value_hmac: Some(ctx.hmac(&m.path, value.expose())),
-                    },
-                )?;
+                let hmac = ctx.hmac(&m.path, value.expose());
+                if log_now {
+                    ctx.log(
+                        tx,
+                        AuditEvent {
+                            action: action.into(),
+                            path: Some(m.path.to_string()),
+                            version: Some(m.current_version),
+                            outcome: "ok".into(),
+                            detail: (!detail.is_empty()).then(|| detail.to_string()),
+                            value_hmac: Some(hmac.clone()),
+                        },
+                    )?;
+                }
                 let exported = Exported {
                     name: m.path.name().to_string(),
                     version: m.current_version,
                     value,
                 };
                 check(&exported).map_err(|msg| StoreError::new(ErrorKind::InvalidInput, msg))?;
+                receipt
+                    .items
+                    .push((m.path.clone(), m.current_version, hmac));
                 out.push(exported);
             }
-            Ok(out)
+            Ok((out, receipt))
         });
         result.inspect_err(|e| {
             let (p, v) = match &failed_at {

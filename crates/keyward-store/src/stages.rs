@@ -21,7 +21,7 @@ impl Store {
         expected: Expected,
     ) -> Result<VersionInfo> {
         let Store { backend, ctx } = self;
-        let result = write_tx(backend.as_mut(), |tx| {
+        let result = write_tx(backend.as_mut(), ctx, |tx| {
             let mut row = load_live(tx, path)?;
             check_expected(path, row.meta.current_version, expected)?;
             let versions = tx.versions(row.id)?;
@@ -119,7 +119,7 @@ impl Store {
         allowed: impl FnOnce(Stage) -> std::result::Result<(), String>,
     ) -> Result<()> {
         let Store { backend, ctx } = self;
-        let result = write_tx(backend.as_mut(), |tx| {
+        let result = write_tx(backend.as_mut(), ctx, |tx| {
             let mut row = load_live(tx, path)?;
             check_expected(path, row.meta.current_version, expected)?;
             let versions = tx.versions(row.id)?;
@@ -187,7 +187,7 @@ impl Store {
         expected_revision: Option<u64>,
     ) -> Result<SecretMeta> {
         let Store { backend, ctx } = self;
-        let result = write_tx(backend.as_mut(), |tx| {
+        let result = write_tx(backend.as_mut(), ctx, |tx| {
             let mut row = load_live(tx, path)?;
             if let Some(rev) = expected_revision.filter(|r| *r != row.meta.revision) {
                 return Err(StoreError::new(

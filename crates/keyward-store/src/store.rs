@@ -18,6 +18,11 @@ pub(crate) struct Ctx {
     pub(crate) kek: Key,
     pub(crate) audit_key: Key,
     pub(crate) actor: Actor,
+    /// The key check value that `kek` was verified against (at open, init or our own
+    /// rekey). Every write transaction compares it with the stored one, so a process that
+    /// opened the store before another process rekeyed it never seals a version under the
+    /// old KEK.
+    pub(crate) kcv: Vec<u8>,
 }
 
 impl Ctx {
@@ -29,6 +34,25 @@ impl Ctx {
     /// The HMAC of a value for the audit log.
     pub(crate) fn hmac(&self, path: &SecretPath, value: &[u8]) -> String {
         crypto::value_hmac(&self.audit_key, path, value)
+    }
+
+    /// Inside a write transaction, before anything is written: fail with
+    /// [`ErrorKind::Rekeyed`] when the store's key check value no longer matches the KEK
+    /// this handle holds (another process ran `keyward store rekey` since we opened it).
+    /// The transaction then rolls back, so nothing is written.
+    pub(crate) fn check_key(&self, tx: &mut dyn Tx) -> Result<()> {
+        let stored = tx.meta_get(META_KCV)?;
+        match stored {
+            // Unchanged since we verified it: the common case, no decryption needed.
+            Some(kcv) if kcv == self.kcv => Ok(()),
+            // Rewritten, but still under our KEK (a rekey to the same key, or back to it).
+            Some(kcv) if crypto::key_matches(&self.kek, &kcv) => Ok(()),
+            Some(_) => Err(rekeyed()),
+            None => Err(StoreError::new(
+                ErrorKind::NotInitialized,
+                "the store's key check value is gone (nothing was changed)",
+            )),
+        }
     }
 }
 
@@ -50,8 +74,23 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Run `f` in a write transaction of `backend`, returning its value.
+/// Run `f` in a write transaction of `backend`, returning its value, after checking inside
+/// the same transaction that the store's master key is still the one `ctx` holds
+/// ([`Ctx::check_key`]). Every write of an open store goes through here.
 pub(crate) fn write_tx<T>(
+    backend: &mut dyn Backend,
+    ctx: &Ctx,
+    f: impl FnOnce(&mut dyn Tx) -> Result<T>,
+) -> Result<T> {
+    raw_write_tx(backend, |tx| {
+        ctx.check_key(tx)?;
+        f(tx)
+    })
+}
+
+/// Run `f` in a write transaction without the key check (only `init`, which writes the
+/// first key check value).
+fn raw_write_tx<T>(
     backend: &mut dyn Backend,
     f: impl FnOnce(&mut dyn Tx) -> Result<T>,
 ) -> Result<T> {
@@ -80,6 +119,13 @@ pub(crate) fn read_tx<T>(
     Ok(out.expect("transaction body ran"))
 }
 
+fn rekeyed() -> StoreError {
+    StoreError::new(
+        ErrorKind::Rekeyed,
+        "the store was rekeyed by another process; run the command again (nothing was changed)",
+    )
+}
+
 fn wrong_key() -> StoreError {
     StoreError::new(
         ErrorKind::WrongKey,
@@ -99,7 +145,7 @@ impl Store {
         let mut id = [0u8; 16];
         crypto::fill_random(&mut id)?;
         let location = backend.location();
-        write_tx(backend.as_mut(), |tx| {
+        raw_write_tx(backend.as_mut(), |tx| {
             if tx.meta_get(META_KCV)?.is_some() {
                 return Err(StoreError::new(
                     ErrorKind::AlreadyInitialized,
@@ -129,6 +175,7 @@ impl Store {
                 kek,
                 audit_key,
                 actor,
+                kcv,
             },
         })
     }
@@ -158,6 +205,7 @@ impl Store {
                 kek,
                 audit_key,
                 actor: Actor::os_user(),
+                kcv,
             },
         })
     }
@@ -194,7 +242,7 @@ impl Store {
         let Store { backend, ctx } = self;
         let kcv = crypto::key_check_value(&new_kek)?;
         let wrapped_audit = crypto::wrap_audit_key(&new_kek, &ctx.audit_key)?;
-        let result = write_tx(backend.as_mut(), |tx| {
+        let result = write_tx(backend.as_mut(), ctx, |tx| {
             let rows = tx.wrapped_keys()?;
             for row in &rows {
                 let path: SecretPath = row.path.parse().map_err(|_| {
@@ -223,6 +271,7 @@ impl Store {
         match result {
             Ok(n) => {
                 ctx.kek = new_kek;
+                ctx.kcv = kcv;
                 Ok(n)
             }
             Err(e) => {
@@ -236,7 +285,7 @@ impl Store {
     /// Returns its sequence number.
     pub fn audit(&mut self, event: AuditEvent) -> Result<u64> {
         let Store { backend, ctx } = self;
-        write_tx(backend.as_mut(), |tx| ctx.log(tx, event))
+        write_tx(backend.as_mut(), ctx, |tx| ctx.log(tx, event))
     }
 
     /// HMAC-SHA256 of `value` at `path` under this store's audit key (hex): the only form

@@ -379,6 +379,174 @@ fn rekey_moves_every_data_key() {
 }
 
 #[test]
+fn stale_handle_after_concurrent_rekey_writes_nothing() {
+    each_backend(|db| {
+        let (mut a, old) = db.init();
+        set(&mut a, "production/A", b"alpha");
+        set(&mut a, "production/P", b"base");
+        // Another process rekeys while `a` is open.
+        let mut other = db.open(&old).unwrap();
+        let new = Key::random().unwrap();
+        let new_b64 = new.to_base64().to_string();
+        other.rekey(new).unwrap();
+        drop(other);
+        let before = snapshot(db);
+        let pa = p("production/A");
+        let pp = p("production/P");
+        let results = [
+            a.set(
+                &pa,
+                &v(b"sealed-under-old"),
+                Expected::Any,
+                &MetaPatch::default(),
+            )
+            .map(drop),
+            a.set(
+                &p("production/NEW"),
+                &v(b"x"),
+                Expected::Absent,
+                &MetaPatch::default(),
+            )
+            .map(drop),
+            a.put_pending(&pp, &v(b"pending"), Expected::Any).map(drop),
+            a.revoke(&pp, 1),
+            a.update_meta(
+                &pa,
+                &MetaPatch {
+                    owner: Some("x".into()),
+                    ..Default::default()
+                },
+                None,
+            )
+            .map(drop),
+            a.delete(&pa, Expected::Any),
+            a.get(&pa).map(drop),
+            a.export_env("production", "export", "", &|_| Ok(()))
+                .map(drop),
+            a.export_env_deferred("production", "run", "", &|_| Ok(()))
+                .map(drop),
+            a.audit(AuditEvent {
+                action: "rotate".into(),
+                outcome: "ok".into(),
+                ..Default::default()
+            })
+            .map(drop),
+            a.rekey(Key::random().unwrap()).map(drop),
+        ];
+        for (i, result) in results.into_iter().enumerate() {
+            let err = result.expect_err("a stale handle must not write");
+            assert_eq!(err.kind(), ErrorKind::Rekeyed, "#{i}: {err}");
+            let msg = err.to_string();
+            assert!(
+                msg.contains("the store was rekeyed by another process; run the command again"),
+                "{msg}"
+            );
+            assert_eq!(msg.lines().count(), 1);
+        }
+        // Nothing was written: not a version, not a failure entry.
+        assert_eq!(snapshot(db), before, "{}", db.kind());
+        assert_eq!(a.history(&pa).unwrap().len(), 1);
+        assert!(a.list("production/NEW", true).unwrap().is_empty());
+        drop(a);
+        // Existing values read fine under the new key; the chain is intact.
+        let mut fresh = db.open(&new_b64).unwrap();
+        assert_eq!(fresh.get(&pa).unwrap().value.expose(), b"alpha");
+        assert_eq!(fresh.get(&pp).unwrap().value.expose(), b"base");
+        assert_eq!(fresh.meta(&pa).unwrap().owner, "");
+        assert!(fresh.verify_audit().unwrap().ok());
+        // And a write through a handle opened with the new key works.
+        set(&mut fresh, "production/A", b"alpha2");
+        assert_eq!(fresh.get(&pa).unwrap().value.expose(), b"alpha2");
+    });
+}
+
+#[test]
+fn rekey_to_the_same_key_elsewhere_does_not_block_an_open_handle() {
+    each_backend(|db| {
+        let (mut a, old) = db.init();
+        set(&mut a, "production/A", b"alpha");
+        let mut other = db.open(&old).unwrap();
+        other.rekey(Key::from_base64(&old).unwrap()).unwrap();
+        drop(other);
+        // The key check value changed, but it still matches `a`'s key.
+        set(&mut a, "production/A", b"alpha2");
+        drop(a);
+        let mut fresh = db.open(&old).unwrap();
+        assert_eq!(
+            fresh.get(&p("production/A")).unwrap().value.expose(),
+            b"alpha2"
+        );
+    });
+}
+
+#[test]
+fn deferred_export_logs_ok_only_after_finish() {
+    each_backend(|db| {
+        let (mut store, _) = db.init();
+        set(&mut store, "dev/A", b"a-value");
+        set(&mut store, "dev/B", b"b-value");
+        let outcomes = |store: &mut Store| -> Vec<(String, Option<String>)> {
+            store
+                .audit_log(&AuditFilter::default())
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.action == "run")
+                .map(|e| (e.outcome, e.detail))
+                .collect()
+        };
+        let (values, receipt) = store
+            .export_env_deferred("dev", "run", "command x", &|_| Ok(()))
+            .unwrap();
+        assert_eq!(values.len(), 2);
+        assert_eq!(receipt.len(), 2);
+        assert!(
+            outcomes(&mut store).is_empty(),
+            "nothing logged before delivery"
+        );
+        store
+            .finish_export(&receipt, Err("cannot start the command"))
+            .unwrap();
+        assert_eq!(
+            outcomes(&mut store),
+            vec![
+                (
+                    "failed".to_string(),
+                    Some("command x: cannot start the command".to_string())
+                );
+                2
+            ]
+        );
+        let (_, receipt) = store
+            .export_env_deferred("dev", "run", "command x", &|_| Ok(()))
+            .unwrap();
+        store.finish_export(&receipt, Ok(())).unwrap();
+        let log = outcomes(&mut store);
+        assert_eq!(log.len(), 4);
+        assert!(log[2..].iter().all(|(o, _)| o == "ok"));
+        let entries = store.audit_log(&AuditFilter::default()).unwrap();
+        let hmac = store.value_hmac(&p("dev/A"), b"a-value");
+        assert!(entries
+            .iter()
+            .any(|e| e.action == "run" && e.value_hmac.as_deref() == Some(hmac.as_str())));
+        // A failure with nothing exported still leaves one entry.
+        let (_, receipt) = store
+            .export_env_deferred("empty", "export", "format dotenv", &|_| Ok(()))
+            .unwrap();
+        assert!(receipt.is_empty());
+        store.finish_export(&receipt, Err("output exists")).unwrap();
+        let failed: Vec<_> = store
+            .audit_log(&AuditFilter::default())
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "export")
+            .collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].outcome, "failed");
+        assert!(store.verify_audit().unwrap().ok());
+    });
+}
+
+#[test]
 fn wrong_key_is_refused_and_nothing_changes() {
     each_backend(|db| {
         let (mut store, _) = db.init();

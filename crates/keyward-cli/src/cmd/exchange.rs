@@ -171,47 +171,94 @@ fn k8s(secrets: &[Exported], args: &ExportArgs) -> Result<String> {
     Ok(out)
 }
 
-/// Run `keyward export`.
+/// Run `keyward export`. The audit log says `ok` only once the output is written; a
+/// failure to format or write it is logged as `failed`.
 pub fn export(args: ExportArgs) -> Result<u8> {
     let format = args.format.as_str();
     if !matches!(format, "dotenv" | "json" | "k8s" | "docker") {
         bail!("unknown export format `{format}` (dotenv, json, k8s or docker)");
     }
     let mut store = open(&args.opts)?;
-    let secrets = store.export_env(&args.env, "export", &format!("format {format}"), &|e| {
-        check(format, e)
-    })?;
-    // JWT secrets in a rotation's grace period also export JWT_SECRET_PREVIOUS.
-    let secrets = keyward_rotate::jwt::with_previous(&mut store, &args.env, secrets)?;
+    let (secrets, receipt) =
+        store.export_env_deferred(&args.env, "export", &format!("format {format}"), &|e| {
+            check(format, e)
+        })?;
+    let written = write_export(&mut store, &args, format, secrets);
+    let n = match written {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = store.finish_export(&receipt, Err(&e.to_string()));
+            return Err(e);
+        }
+    };
+    if let Err(e) = store.finish_export(&receipt, Ok(())) {
+        // Never leave behind an export the log does not show.
+        let withdrawn = match &args.output {
+            Some(file) if std::fs::remove_file(file).is_ok() => {
+                format!("; {} was removed", file.display())
+            }
+            _ => String::new(),
+        };
+        return Err(anyhow::Error::new(e).context(format!(
+            "the export could not be recorded in the audit log{withdrawn}"
+        )));
+    }
     drop(store);
+    if n == 0 {
+        eprintln!("keyward: no secrets in environment {}", args.env);
+    }
+    if let Some(file) = &args.output {
+        eprintln!(
+            "keyward: wrote {n} secrets to {} (mode 0600)",
+            file.display()
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+/// Format `secrets` (plus JWT `_PREVIOUS` values in their grace period) and write them to
+/// `-o FILE` or stdout. Returns how many variables were written.
+fn write_export(
+    store: &mut keyward_store::Store,
+    args: &ExportArgs,
+    format: &str,
+    secrets: Vec<Exported>,
+) -> Result<usize> {
+    // JWT secrets in a rotation's grace period also export JWT_SECRET_PREVIOUS.
+    let secrets = keyward_rotate::jwt::with_previous(store, &args.env, secrets)?;
     let text = Zeroizing::new(match format {
         "dotenv" => dotenv(&secrets, &args.env),
         "json" => json(&secrets)?,
-        "k8s" => k8s(&secrets, &args)?,
+        "k8s" => k8s(&secrets, args)?,
         _ => docker(&secrets),
     });
-    if secrets.is_empty() {
-        eprintln!("keyward: no secrets in environment {}", args.env);
-    }
     match &args.output {
-        Some(file) => {
-            keyward_env::fs::write_private(file, text.as_bytes(), false)?;
-            eprintln!(
-                "keyward: wrote {} secrets to {} (mode 0600)",
-                secrets.len(),
-                file.display()
-            );
-        }
+        Some(file) => keyward_env::fs::write_private(file, text.as_bytes(), false)?,
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
             out.flush()?;
         }
     }
-    Ok(EXIT_OK)
+    Ok(secrets.len())
 }
 
-/// Run `keyward run`: the child's exit code is passed through (128 + N for signal N).
+/// Variables of keyward's own environment that `keyward run` never hands to the command:
+/// the master keys. (`KEYWARD_STORE` is withheld too when it carries a password.)
+const WITHHELD_FROM_CHILD: &[&str] = &["KEYWARD_MASTER_KEY", "KEYWARD_NEW_MASTER_KEY"];
+
+/// Does this `KEYWARD_STORE` value carry a credential (a PostgreSQL URL with a password)?
+fn store_has_password(value: &std::ffi::OsStr) -> bool {
+    match value.to_str() {
+        Some(v) => keyward_store::backend::postgres::redact_url(v) != v,
+        // Not UTF-8: keyward could not use it as a URL either; do not pass it on.
+        None => true,
+    }
+}
+
+/// Run `keyward run`: the child's exit code is passed through (128 + N for signal N). The
+/// child gets the environment's secrets but not keyward's master keys, and the audit log
+/// says `ok` only once the command has started.
 pub fn run(args: RunArgs) -> Result<u8> {
     let program = &args.command[0];
     let shown = std::path::Path::new(program)
@@ -219,19 +266,40 @@ pub fn run(args: RunArgs) -> Result<u8> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| program.clone());
     let mut store = open(&args.opts)?;
-    let secrets = store.export_env(&args.env, "run", &format!("command {shown}"), &|e| {
-        check("run", e)
-    })?;
-    drop(store);
+    let (secrets, receipt) =
+        store.export_env_deferred(&args.env, "run", &format!("command {shown}"), &|e| {
+            check("run", e)
+        })?;
     let mut cmd = std::process::Command::new(program);
     cmd.args(&args.command[1..]);
+    for var in WITHHELD_FROM_CHILD {
+        cmd.env_remove(var);
+    }
+    if std::env::var_os("KEYWARD_STORE").is_some_and(|v| store_has_password(&v)) {
+        cmd.env_remove("KEYWARD_STORE");
+    }
     for e in &secrets {
         cmd.env(&e.name, os_value(&e.value));
     }
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("cannot run `{program}`"))?;
+    let spawned = cmd.spawn();
+    drop(cmd);
     drop(secrets);
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            let _ = store.finish_export(&receipt, Err("the command could not be started"));
+            return Err(e).with_context(|| format!("cannot run `{program}`"));
+        }
+    };
+    if let Err(e) = store.finish_export(&receipt, Ok(())) {
+        // The command must not run with secrets the log does not show.
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(anyhow::Error::new(e).context(format!(
+            "`{program}` was stopped: its run could not be recorded in the audit log"
+        )));
+    }
+    drop(store);
     let status = child
         .wait()
         .with_context(|| format!("waiting for `{program}`"))?;

@@ -23,7 +23,61 @@ fn expected(n: Option<u64>) -> Expected {
     }
 }
 
-/// The value to store: generated for `kind`, or read from stdin.
+/// Terminal echo turned off on the terminal that is stdin, for as long as this lives; the
+/// saved settings are restored on drop. Uses `stty` (POSIX) on that terminal, so no
+/// terminal library is needed.
+struct NoEcho {
+    #[cfg(unix)]
+    saved: String,
+}
+
+impl NoEcho {
+    /// Turn echo off; `None` when it cannot be (no `stty`, not Unix).
+    #[cfg(unix)]
+    fn new() -> Option<NoEcho> {
+        use std::process::{Command, Stdio};
+        let saved = Command::new("stty")
+            .arg("-g")
+            .stdin(Stdio::inherit())
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())?;
+        let saved = String::from_utf8(saved.stdout).ok()?.trim().to_string();
+        if saved.is_empty() {
+            return None;
+        }
+        let off = Command::new("stty")
+            .arg("-echo")
+            .stdin(Stdio::inherit())
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        off.success().then_some(NoEcho { saved })
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> Option<NoEcho> {
+        None
+    }
+}
+
+impl Drop for NoEcho {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        {
+            use std::process::{Command, Stdio};
+            let _ = Command::new("stty")
+                .arg(&self.saved)
+                .stdin(Stdio::inherit())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// The value to store: generated for `kind`, or read from stdin (with echo off when stdin
+/// is a terminal).
 fn read_value(generate: Option<&str>, raw: bool) -> Result<SecretBytes> {
     if let Some(kind) = generate {
         let kind: Kind = kind.parse().map_err(anyhow::Error::msg)?;
@@ -31,13 +85,33 @@ fn read_value(generate: Option<&str>, raw: bool) -> Result<SecretBytes> {
             .with_context(|| format!("keyward cannot generate a `{kind}` value (it is issued elsewhere or not random); pipe it on stdin"));
     }
     let mut stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprintln!("keyward: type the value, then Ctrl-D (it is not echoed to argv or history)");
-    }
     let mut buf = Zeroizing::new(Vec::new());
-    stdin
-        .read_to_end(&mut buf)
-        .context("cannot read the value from stdin")?;
+    if stdin.is_terminal() {
+        // Echo goes off before the prompt appears, and comes back when `_quiet` drops
+        // (also when reading fails).
+        let _quiet = match NoEcho::new() {
+            Some(quiet) => {
+                eprintln!(
+                    "keyward: type the value (not shown), then Enter and Ctrl-D (Ctrl-D twice to end without a newline)"
+                );
+                Some(quiet)
+            }
+            None => {
+                eprintln!(
+                    "keyward: warning: cannot turn off terminal echo; the value WILL be visible as you type (pipe it in instead, or Ctrl-C)"
+                );
+                None
+            }
+        };
+        stdin
+            .read_to_end(&mut buf)
+            .context("cannot read the value from the terminal")?;
+        eprintln!();
+    } else {
+        stdin
+            .read_to_end(&mut buf)
+            .context("cannot read the value from stdin")?;
+    }
     if !raw {
         if buf.ends_with(b"\r\n") {
             let n = buf.len() - 2;

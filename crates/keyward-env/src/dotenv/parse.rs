@@ -22,6 +22,34 @@ pub fn is_valid_key(key: &str) -> bool {
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
+/// At most this many characters of a name appear in an error message.
+const SHOWN_NAME_MAX: usize = 12;
+
+/// How an error message may name `word` from a malformed line: `` `NAME` `` (cut to
+/// [`SHOWN_NAME_MAX`] characters, `…` marking the cut) when it looks like a conventional
+/// variable name, `None` when it could be a value. A name is upper-case ASCII letters,
+/// digits and `_`, in `_`-separated words of at most 12 characters that are mostly letters;
+/// anything else (lower case as in `ghp_…` or `sk_live_…`, quotes, long runs, many digits)
+/// is treated as a possible secret and not shown at all.
+fn shown_name(word: &str) -> Option<String> {
+    let b = word.as_bytes();
+    let name_like = !b.is_empty()
+        && b.iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_')
+        && word.split('_').all(|part| {
+            let digits = part.bytes().filter(u8::is_ascii_digit).count();
+            part.len() <= 12 && digits * 4 <= part.len()
+        });
+    if !name_like {
+        return None;
+    }
+    let mut shown: String = word.chars().take(SHOWN_NAME_MAX).collect();
+    if word.len() > SHOWN_NAME_MAX {
+        shown.push('…');
+    }
+    Some(format!("`{shown}`"))
+}
+
 /// Parse dotenv text, keeping comments, blank lines and order.
 pub fn parse(text: &str) -> Result<Dotenv, ParseError> {
     let mut p = Parser {
@@ -126,24 +154,33 @@ impl Parser<'_> {
         }
         let key = &self.text[key_start..self.pos];
         if !is_valid_key(key) {
-            let shown: String = self.text[key_start..]
+            // Never quote the text: a malformed line is often a pasted value (a token on a
+            // line of its own, a quoted secret). Show a short prefix only of what looks
+            // like a variable name.
+            let word: String = self.text[key_start..]
                 .chars()
                 .take_while(|c| !c.is_whitespace() && *c != '=')
-                .take(40)
                 .collect();
             return Err(ParseError {
                 line,
                 column: key_start - self.line_start + 1,
-                message: if shown.is_empty() {
+                message: if word.is_empty() {
                     "expected a variable name".into()
                 } else {
-                    format!("`{shown}` is not a valid variable name")
+                    format!(
+                        "{} is not a valid variable name (letters, digits and `_`, not starting with a digit)",
+                        shown_name(&word).unwrap_or_else(|| "the text here".into())
+                    )
                 },
             });
         }
         self.skip_blanks();
         if self.peek() != Some(b'=') {
-            return Err(self.error(format!("expected `=` after `{key}`")));
+            let after = match shown_name(key) {
+                Some(name) => format!("after {name}"),
+                None => "after the variable name".into(),
+            };
+            return Err(self.error(format!("expected `=` {after}")));
         }
         self.pos += 1;
         self.skip_blanks();

@@ -98,3 +98,38 @@ fn entry_debug_hides_value() {
     let shown = format!("{:?}", doc);
     assert!(!shown.contains("hunter2"), "{shown}");
 }
+
+#[test]
+fn parse_errors_never_echo_secret_text() {
+    // Fake tokens.
+    let token = "ghp_R8x2Lq9VwT4nB7mK3pZ5cY1hJ6dF0sA2eG8u"; // keyward:allow test fixture
+    let live = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"; // keyward:allow test fixture
+    let aws = "AKIAIOSFODNN7EXAMPLE"; // keyward:allow test fixture
+    for (text, secret, line, column) in [
+        (format!("A=1\n{token}\n"), token, 2, 41),
+        (format!("A=1\n  {token} more\n"), token, 2, 44),
+        (format!("\"{live}\"=x\n"), live, 1, 1),
+        (format!("{live}\n"), live, 1, 33),
+        (format!("export 9{live}=x\n"), live, 1, 8),
+        (format!("{aws} x\n"), aws, 1, 22),
+    ] {
+        let e = parse(&text).unwrap_err();
+        let shown = e.to_string();
+        assert_eq!((e.line, e.column), (line, column), "{shown}");
+        for piece in [secret, &secret[..8], &secret[secret.len() - 8..]] {
+            assert!(!shown.contains(piece), "{text:?} -> {shown}");
+        }
+    }
+    // A conventional name is still named, cut to 12 characters.
+    let e = parse("DATABASE_URL postgres://u:pw@h/db\n").unwrap_err();
+    assert!(e.message.contains("after `DATABASE_URL`"), "{e}");
+    assert!(!e.message.contains("pw"), "{e}");
+    let e = parse("STRIPE_SECRET_KEY_PROD sk\n").unwrap_err();
+    assert!(e.message.contains("`STRIPE_SECRE…`"), "{e}");
+    let e = parse("1PASSWORD=x\n").unwrap_err();
+    assert!(
+        e.message
+            .contains("`1PASSWORD` is not a valid variable name"),
+        "{e}"
+    );
+}

@@ -73,18 +73,57 @@ pub struct PgBackend {
     stmts: HashMap<&'static str, Statement>,
 }
 
-/// The URL with any password replaced by `***`.
+/// Query parameters whose value is a credential (libpq names, compared case-insensitively).
+const SECRET_PARAMS: &[&str] = &["password", "sslpassword"];
+
+/// The URL with any password replaced by `***`: the password of the userinfo (everything
+/// up to the **last** `@`, so an unencoded `@` in the password is masked too) and the value
+/// of `password=` / `sslpassword=` query parameters. When in doubt it masks more (an `@`
+/// in the path or a query value masks everything before it), never less.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+    let (userinfo, hostpart) = match rest.rsplit_once('@') {
+        Some((userinfo, host)) => (Some(userinfo), host),
+        None => (None, rest),
+    };
+    let mut out = format!("{scheme}://");
+    if let Some(userinfo) = userinfo {
+        let (user, has_password) = match userinfo.split_once(':') {
+            Some((user, _)) => (user, true),
+            None => (userinfo, false),
+        };
+        if user.contains(['/', '?', '=', '&', '@']) {
+            // The last `@` was not the end of a plain `user:password`: it may sit in the
+            // path or a query value. Show nothing of what precedes it.
+            out.push_str("***@");
+        } else if has_password {
+            out.push_str(&format!("{user}:***@"));
+        } else {
+            out.push_str(&format!("{user}@"));
+        }
     }
+    match hostpart.split_once('?') {
+        Some((base, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _))
+                        if SECRET_PARAMS
+                            .iter()
+                            .any(|s| k.trim().eq_ignore_ascii_case(s)) =>
+                    {
+                        format!("{k}=***")
+                    }
+                    _ => kv.to_string(),
+                })
+                .collect();
+            out.push_str(&format!("{base}?{}", params.join("&")));
+        }
+        None => out.push_str(hostpart),
+    }
+    out
 }
 
 fn valid_schema(schema: &str) -> bool {
@@ -536,5 +575,65 @@ impl Tx for PgTx<'_, '_> {
             .tx
             .query(&s, &[&path_eq, &path_prefix, &filter.since.as_deref()])?;
         Ok(rows.iter().map(audit_row).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    fn assert_hidden(url: &str, secret: &str, want: &str) {
+        let shown = redact_url(url);
+        assert!(!shown.contains(secret), "{url} -> {shown}");
+        assert_eq!(shown, want, "{url}");
+    }
+
+    #[test]
+    fn redact_url_masks_a_password_containing_at() {
+        assert_hidden("postgres://u:p@ss@h/db", "ss", "postgres://u:***@h/db");
+        assert_hidden(
+            "postgres://u:s3cr@t@w0rd@h:5432/db?sslmode=disable",
+            "s3cr",
+            "postgres://u:***@h:5432/db?sslmode=disable",
+        );
+    }
+
+    #[test]
+    fn redact_url_masks_password_query_params() {
+        assert_hidden(
+            "postgres://u@h/db?password=x",
+            "=x",
+            "postgres://u@h/db?password=***",
+        );
+        assert_hidden(
+            "postgresql://h/db?sslmode=require&PASSWORD=hunter2&sslpassword=kp&user=u",
+            "hunter2",
+            "postgresql://h/db?sslmode=require&PASSWORD=***&sslpassword=***&user=u",
+        );
+        assert!(!redact_url("postgres://h/db?sslpassword=kp").contains("kp"));
+    }
+
+    #[test]
+    fn redact_url_masks_when_the_at_is_in_a_query_value() {
+        for (url, secret) in [
+            ("postgres://h/db?password=p@ss", "p@"),
+            ("postgres://h/db?password=a:b@c", "a:b"),
+            ("postgres://u@h/db?password=p@ss", "p@"),
+        ] {
+            let shown = redact_url(url);
+            assert!(!shown.contains(secret), "{url} -> {shown}");
+        }
+    }
+
+    #[test]
+    fn redact_url_keeps_urls_without_secrets() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgres://h/db?sslmode=disable",
+            "/var/lib/keyward/store.db",
+        ] {
+            assert_eq!(redact_url(url), url);
+        }
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
     }
 }
