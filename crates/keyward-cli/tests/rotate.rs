@@ -451,7 +451,7 @@ fn jwt_previous_is_exported_during_the_grace_only() {
 fn command_target_gets_the_value_on_stdin_and_its_output_is_redacted() {
     let env = Env::new(
         "[variables.MINIO_SECRET_KEY]\nkind = \"minio-secret-key\"\n[variables.MINIO_SECRET_KEY.rotation]\ngrace_days = 0\n\
-         target = { type = \"command\", set = \"cat > applied.txt; echo \\\"applied $(cat applied.txt) args=$#\\\"\", test = \"grep -q . applied.txt\", finish = \"cat > removed.txt\", timeout_secs = 5 }\n",
+         target = { type = \"command\", set = \"cat > applied.txt; echo \\\"applied $(cat applied.txt) args=$#\\\" >&2\", test = \"grep -q . applied.txt\", finish = \"cat > removed.txt\", timeout_secs = 5 }\n",
     );
     let old = "minio-old-secret-0123456789abcdefghijklmnop";
     env.set("production/MINIO_SECRET_KEY", old, "minio-secret-key");
@@ -654,4 +654,198 @@ fn incident_report_ties_a_revocation_to_the_scan_findings_commit() {
         &[],
     );
     assert_eq!(hist[1]["stage"], "revoked");
+}
+
+/// A `std` command for the binary (to run in the background), set up like `Env::cmd`.
+fn spawn_cmd(env: &Env, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyward"));
+    c.current_dir(env.path())
+        .env_remove("KEYWARD_STORE")
+        .env_remove("KEYWARD_NOW")
+        .env_remove("KEYWARD_TEST_CRASH_AFTER")
+        .env("KEYWARD_MASTER_KEY", KEY)
+        .env("USER", "e2e-tester")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    c
+}
+
+fn wait_for_file(path: &Path) {
+    let t = std::time::Instant::now();
+    while !path.exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "{path:?} never appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn concurrent_rotate_and_due_run_the_set_hook_once() {
+    let env = Env::new(
+        "[variables.API_KEY]\nkind = \"api-key\"\n[variables.API_KEY.rotation]\ngrace_days = 0\n\
+         target = { type = \"command\", set = \"echo run >> set.log; sleep 3\", test = \"echo t >> test.log\", timeout_secs = 20 }\n",
+    );
+    let old = "api-key-0123456789abcdefghijklmnopqrstuvwxyz";
+    env.set("production/API_KEY", old, "api-key");
+    let first = spawn_cmd(&env, &["rotate", "production/API_KEY"])
+        .spawn()
+        .unwrap();
+    wait_for_file(&env.path().join("set.log"));
+    // A cron run while the first is inside its set hook: skipped, not failed, target untouched.
+    let out = env.run_with(&["rotate", "--due"], None, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("production/API_KEY: skipped")
+            && stderr.contains("another process")
+            && stderr.contains("0 done, 0 failed, 1 skipped"),
+        "{stderr}"
+    );
+    // A second explicit rotation: refused with one line, exit 2.
+    let out = env.run_with(&["rotate", "production/API_KEY"], None, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("being rotated by another process"),
+        "{stderr}"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let runs = |f: &str| {
+        fs::read_to_string(env.path().join(f))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    assert_eq!(runs("set.log"), 1, "set ran once");
+    assert_eq!(runs("test.log"), 1, "test ran once");
+    let status = env.json(&["rotation", "status", "--format", "json"], &[]);
+    assert_eq!(status["secrets"][0]["state"], "idle");
+    assert!(status["secrets"][0]["last_error"].is_null());
+    let history = env.json(
+        &["secret", "history", "production/API_KEY", "-f", "json"],
+        &[],
+    );
+    assert_eq!(history.as_array().unwrap().len(), 2, "{history}");
+    assert_ne!(env.get("production/API_KEY", None).unwrap(), old);
+    env.ok(&["audit", "verify"], None);
+}
+
+/// Whether process `pid` is gone (or a zombie nobody reaped yet).
+fn gone(pid: &str) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(s) => s
+            .rsplit_once(')')
+            .is_some_and(|(_, r)| r.trim_start().starts_with('Z')),
+    }
+}
+
+#[test]
+fn command_timeout_kills_the_hooks_process_group() {
+    // `sleep 30` as a grandchild holding the output pipe: killing `sh` alone used to leave
+    // keyward reading until it exited.
+    for set in ["sleep 30", "sleep 30 & echo $! > sleeper.pid; wait"] {
+        let env = Env::new(&format!(
+            "[variables.API_KEY.rotation]\ntarget = {{ type = \"command\", set = \"{set}\", timeout_secs = 2 }}\n"
+        ));
+        let value = "api-key-0123456789abcdefghijklmnopqrstuvwxyz";
+        env.set("production/API_KEY", value, "api-key");
+        let t = std::time::Instant::now();
+        let out = env.run_with(&["rotate", "production/API_KEY"], None, &[]);
+        let took = t.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{set}: {stderr}");
+        assert!(took < Duration::from_secs(8), "{set}: took {took:?}");
+        assert!(
+            stderr.contains("timed out after 2s") && stderr.lines().count() == 1,
+            "{stderr}"
+        );
+        assert_eq!(env.get("production/API_KEY", None).unwrap(), value);
+        if let Ok(pid) = fs::read_to_string(env.path().join("sleeper.pid")) {
+            let pid = pid.trim();
+            let t = std::time::Instant::now();
+            while !gone(pid) && t.elapsed() < Duration::from_secs(3) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            assert!(gone(pid), "the hook's background sleep {pid} was killed");
+        }
+    }
+}
+
+#[test]
+fn command_hooks_never_see_the_master_key_and_output_stays_out_of_status() {
+    let mut env = Env::new(
+        "[variables.API_KEY]\nkind = \"api-key\"\n[variables.API_KEY.rotation]\n\
+         target = { type = \"command\", timeout_secs = 10, set = \"v=$(cat); env > hook-env.txt; printf %s \\\"$v\\\" | base64 -w0 > b64.txt; echo \\\"mk=$KEYWARD_MASTER_KEY nk=$KEYWARD_NEW_MASTER_KEY adm=$KW_REDIS_ADMIN\\\"; echo \\\"mk=$KEYWARD_MASTER_KEY raw=$v b64=$(cat b64.txt)\\\" >&2; exit 1\" }\n\
+         [variables.REDIS_PASSWORD.rotation]\n\
+         target = { type = \"redis\", user = \"app\", admin_url_env = \"KW_REDIS_ADMIN\" }\n",
+    );
+    let admin = "redis://:redis-admin-pw-0123456789@127.0.0.1:6379";
+    env.vars.push(("KW_REDIS_ADMIN".into(), admin.into()));
+    env.vars.push((
+        "KEYWARD_NEW_MASTER_KEY".into(),
+        "bmV3LW1hc3Rlci1rZXktMDEyMzQ1Njc4OWFiY2Q=".into(),
+    ));
+    env.set(
+        "production/API_KEY",
+        "api-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "api-key",
+    );
+    let out = env.run_with(&["rotate", "production/API_KEY"], None, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("set command failed (exit status: 1)"),
+        "{stderr}"
+    );
+    let hook_env = fs::read_to_string(env.path().join("hook-env.txt")).unwrap();
+    for var in [
+        "KEYWARD_MASTER_KEY",
+        "KEYWARD_NEW_MASTER_KEY",
+        "KW_REDIS_ADMIN",
+    ] {
+        assert!(!hook_env.contains(var), "{var} reached the hook");
+    }
+    assert!(hook_env.contains("KEYWARD_SECRET_PATH=production/API_KEY"));
+    let pending = env.get("production/API_KEY", Some("pending")).unwrap();
+    let b64 = fs::read_to_string(env.path().join("b64.txt")).unwrap();
+    assert!(b64.len() > 20, "{b64}");
+    let status = env.ok(&["rotation", "status", "--format", "json"], None);
+    let human = env.ok(&["rotation", "status"], None);
+    let log = env.ok(&["audit", "log", "--format", "json"], None);
+    assert!(
+        log.contains("[REDACTED]"),
+        "the stderr tail is audited, redacted: {log}"
+    );
+    assert!(
+        status.contains("set: set command failed (exit status: 1)"),
+        "{status}"
+    );
+    for (what, text) in [
+        ("stderr", &stderr),
+        ("status", &status),
+        ("status (human)", &human),
+        ("audit log", &log),
+    ] {
+        for (secret, v) in [
+            ("master key", KEY),
+            ("new master key", "bmV3LW1hc3Rlci1rZXktMDEyMzQ1Njc4OWFiY2Q="),
+            ("admin url", admin),
+            ("value", pending.as_str()),
+            ("base64 of the value", b64.as_str()),
+        ] {
+            assert!(!text.contains(v), "{secret} leaked into {what}: {text}");
+        }
+    }
+    // The hook's stdout is not kept anywhere.
+    assert!(!log.contains("nk="), "{log}");
 }

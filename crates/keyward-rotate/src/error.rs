@@ -16,6 +16,9 @@ pub enum RotateErrorKind {
     Config,
     /// The request does not fit the secret's state (nothing to confirm, bad key format…).
     Invalid,
+    /// Another process holds the rotation's lease (or took it over): this one stopped
+    /// without touching the target.
+    Busy,
 }
 
 impl RotateErrorKind {
@@ -27,6 +30,7 @@ impl RotateErrorKind {
             RotateErrorKind::TestFailed => "test_failed",
             RotateErrorKind::Config => "config",
             RotateErrorKind::Invalid => "invalid",
+            RotateErrorKind::Busy => "busy",
         }
     }
 }
@@ -37,6 +41,9 @@ impl RotateErrorKind {
 pub struct RotateError {
     kind: RotateErrorKind,
     message: String,
+    /// More for the audit log only (a hook's redacted stderr tail): never displayed, never
+    /// kept in the rotation state.
+    audit_extra: Option<String>,
 }
 
 impl RotateError {
@@ -45,7 +52,28 @@ impl RotateError {
         RotateError {
             kind,
             message: message.into(),
+            audit_extra: None,
         }
+    }
+
+    /// Attach detail meant for the audit log only (already redacted).
+    pub fn with_audit_extra(mut self, extra: impl Into<String>) -> Self {
+        let extra = extra.into();
+        self.audit_extra = (!extra.is_empty()).then_some(extra);
+        self
+    }
+
+    /// The message plus the audit-only detail: what the audit log records.
+    pub fn audit_detail(&self) -> String {
+        match &self.audit_extra {
+            Some(x) => format!("{}; {x}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
+    /// Another process owns the rotation.
+    pub fn busy(message: impl Into<String>) -> Self {
+        Self::new(RotateErrorKind::Busy, message)
     }
 
     /// A target failure.

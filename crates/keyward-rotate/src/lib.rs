@@ -7,6 +7,7 @@
 //!   command hooks and manual keys.
 //! - [`revoke`] and [`incident`]: revocation with no grace, incident records and reports.
 //! - [`plan`]: settings per secret from `keyward.toml`, schedule status.
+//! - [`lease`]: one rotator at a time per secret (compare-and-set leases).
 //! - [`jwt`]: keyrings with key ids, HS256 signing and verification.
 
 pub mod clock;
@@ -14,6 +15,7 @@ mod error;
 pub mod fault;
 pub mod incident;
 pub mod jwt;
+pub mod lease;
 pub mod machine;
 pub mod plan;
 pub mod revoke;
@@ -23,4 +25,4 @@ pub mod target;
 pub use error::{Result, RotateError, RotateErrorKind};
 pub use machine::{Outcome, Rotator};
 pub use plan::{plan, status, Plan, StatusRow};
-pub use state::{FindingRef, IncidentRecord, RotationState, Step};
+pub use state::{FindingRef, IncidentRecord, Lease, RotationState, Step};

@@ -52,6 +52,40 @@ impl Rotator<'_> {
                     Some(Fingerprint::of(rule, value.expose()).as_str() == f.fingerprint);
             }
         }
+        self.leased(path, |r| {
+            r.revoke_leased(path, version, reason, finding, &p)
+        })
+    }
+
+    /// The revocation proper, holding the rotation's lease (claimed first: a revocation
+    /// never races a rotation in progress elsewhere; it fails Busy instead).
+    fn revoke_leased(
+        &mut self,
+        path: &SecretPath,
+        version: u64,
+        reason: &str,
+        finding: Option<FindingRef>,
+        p: &crate::plan::Plan,
+    ) -> Result<(IncidentRecord, Outcome)> {
+        let (meta, mut st) = self.lease(path)?;
+        // Re-read under the lease: another revocation may have finished meanwhile.
+        let info = self
+            .store
+            .history(path)?
+            .into_iter()
+            .find(|v| v.version == version)
+            .ok_or_else(|| {
+                RotateError::new(
+                    RotateErrorKind::Invalid,
+                    format!("{path} has no version {version}"),
+                )
+            })?;
+        if info.stage == Stage::Revoked {
+            return Err(RotateError::new(
+                RotateErrorKind::Invalid,
+                format!("{path} version {version} is already revoked"),
+            ));
+        }
         let id = incident_id(path, version);
         let incident = IncidentRecord {
             id: id.clone(),
@@ -64,9 +98,11 @@ impl Rotator<'_> {
             closed_at: None,
             finding,
         };
-        let mut st = RotationState::parse(&meta.state);
-        st.incidents.push(incident.clone());
-        self.save(path, &st, meta.revision)?;
+        // A retried revocation (the first one failed on the target) keeps its incident.
+        if !st.incidents.iter().any(|i| i.id == id) {
+            st.incidents.push(incident.clone());
+        }
+        self.commit(path, &st)?;
         self.audit(
             path,
             "incident.open",
@@ -81,27 +117,27 @@ impl Rotator<'_> {
             }
             Stage::Previous if st.step == Step::Promoted && st.from_version == Some(version) => {
                 // In grace: end it now.
-                let meta = self.store.meta(path)?;
-                let mut st = RotationState::parse(&meta.state);
+                let (_, mut st) = self.lease(path)?;
                 st.revoking = Some(id.clone());
                 st.grace_until = Some(clock::now_text());
-                self.save(path, &st, meta.revision)?;
+                self.commit(path, &st)?;
                 self.advance(path, false, false)?
             }
             _ => {
                 // Not served any more: remove it from the target if keyward can, then mark it.
                 if p.target.is_some() && !Self::is_manual(p.target.as_ref()) {
                     let old = self.store.get_version(path, version)?.value;
-                    let mut target = self.target_for(path, &p)?;
+                    let mut target = self.target_for(path, p)?;
                     let ctx = StepCtx {
                         path,
                         version,
                         login: None,
                     };
+                    self.lease(path)?;
                     let r = target.finish(&ctx, &old);
                     let (o, d) = match &r {
                         Ok(d) => ("ok", d.clone()),
-                        Err(e) => ("error", e.to_string()),
+                        Err(e) => ("error", e.audit_detail()),
                     };
                     self.audit(path, "rotate.finish", Some(version), o, d);
                     r?;
@@ -129,18 +165,15 @@ impl Rotator<'_> {
         id: &str,
         manual: bool,
     ) -> Result<Outcome> {
-        let meta = self.store.meta(path)?;
-        let mut st = RotationState::parse(&meta.state);
+        let (_, mut st) = self.lease(path)?;
         if manual {
             // Nothing keyward can remove: stop serving it now, wait for the replacement.
             self.store.revoke(path, version)?;
-            let meta = self.store.meta(path)?;
-            let mut st = RotationState::parse(&meta.state);
             st.revoking = Some(id.to_string());
             st.from_version = Some(version);
             st.step = Step::AwaitingConfirm;
             st.started_at = Some(clock::now_text());
-            self.save(path, &st, meta.revision)?;
+            self.commit(path, &st)?;
             self.audit(
                 path,
                 "rotate.create",
@@ -154,32 +187,30 @@ impl Rotator<'_> {
             // A grace of an earlier rotation is running: end it first (old previous retired).
             Step::Promoted => {
                 st.grace_until = Some(clock::now_text());
-                self.save(path, &st, meta.revision)?;
+                self.commit(path, &st)?;
                 self.advance(path, false, false)?;
             }
             // A rotation away from this version is already under way: finish it at once.
             Step::Created | Step::Set | Step::Tested if st.from_version == Some(version) => {
                 st.revoking = Some(id.to_string());
-                self.save(path, &st, meta.revision)?;
+                self.commit(path, &st)?;
                 return self.advance(path, false, false);
             }
             _ => {}
         }
         // Mark the rotation as a revocation before it starts, so a crash resumes it as one.
-        let meta = self.store.meta(path)?;
-        let mut st = RotationState::parse(&meta.state);
+        let (_, mut st) = self.lease(path)?;
         st.revoking = Some(id.to_string());
-        self.save(path, &st, meta.revision)?;
+        self.commit(path, &st)?;
         self.advance(path, true, false)
     }
 
     fn close(&mut self, path: &SecretPath, id: &str) -> Result<()> {
-        let meta = self.store.meta(path)?;
-        let mut st = RotationState::parse(&meta.state);
+        let (_, mut st) = self.lease(path)?;
         if let Some(inc) = st.incidents.iter_mut().find(|i| i.id == id) {
             inc.closed_at = Some(clock::now_text());
         }
-        self.save(path, &st, meta.revision)?;
+        self.commit(path, &st)?;
         self.audit(
             path,
             "incident.close",

@@ -109,6 +109,29 @@ pub struct RotationState {
     pub last_error_at: Option<String>,
     /// Incidents recorded for this secret.
     pub incidents: Vec<IncidentRecord>,
+    /// The process working on this secret's rotation right now, if any (see
+    /// [`crate::lease`]).
+    pub lease: Option<Lease>,
+}
+
+/// A claim on a secret's rotation by one rotator: only the holder performs target actions
+/// or changes the rotation state. Taken and renewed by compare-and-set on the secret's
+/// revision, released when the rotator stops; a lease left by a crashed process can be
+/// taken over once it expires, or at once when its process is known to be gone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Lease {
+    /// Random id of the holding rotator.
+    pub owner: String,
+    /// When the lease ends unless renewed (RFC 3339, real clock).
+    pub until: String,
+    /// Host name of the holder (for messages).
+    pub host: String,
+    /// Process id of the holder.
+    pub pid: u32,
+    /// The holder's pid namespace (`boot-id/pid:[inode]`), when known: a process in the
+    /// same namespace can tell whether the holder is still alive.
+    pub pid_ns: Option<String>,
 }
 
 impl RotationState {

@@ -6,7 +6,7 @@ use crate::cli::{RotateArgs, RotateOpts, RotationCommand};
 use anyhow::{bail, Context, Result};
 use keyward_core::policy::Policy;
 use keyward_core::SecretBytes;
-use keyward_rotate::{clock, status, Outcome, Rotator, StatusRow};
+use keyward_rotate::{clock, status, Outcome, RotateErrorKind, Rotator, StatusRow};
 use keyward_store::{SecretPath, Store};
 use std::io::Read;
 
@@ -175,6 +175,12 @@ fn due(store: &mut Store, policy: &Policy, env: Option<&str>) -> Result<u8> {
             Ok(out) => {
                 ok += 1;
                 eprintln!("keyward: {}", describe(&path, &out));
+            }
+            // Another process owns this rotation (its lease is live): not ours to touch,
+            // and not a failure; the next run picks it up if that process dies.
+            Err(e) if e.kind() == RotateErrorKind::Busy => {
+                skipped += 1;
+                eprintln!("keyward: {path}: skipped: {e}");
             }
             Err(e) => {
                 failed += 1;

@@ -8,8 +8,13 @@
 //!
 //! [variables.DATABASE_PASSWORD.rotation.environments.staging]
 //! interval_days = 30
-//! target = { type = "postgres", role = "app_staging", strategy = "alternating",
-//!            clone_role = "app_staging_clone", admin_url_env = "KEYWARD_PG_ADMIN_URL" }
+//!
+//! [variables.DATABASE_PASSWORD.rotation.environments.staging.target]
+//! type = "postgres"
+//! role = "app_staging"
+//! strategy = "alternating"
+//! clone_role = "app_staging_clone"   # default `<role>_clone`; names are at most 63 bytes
+//! admin_url_env = "KEYWARD_PG_ADMIN_URL"
 //! ```
 //!
 //! A target's admin credentials come from an environment variable (`admin_url_env`) or
@@ -202,14 +207,38 @@ impl TargetSpec {
         }
         match self {
             TargetSpec::Postgres {
-                role, clone_role, ..
+                role,
+                clone_role,
+                strategy,
+                ..
             } => {
                 for r in std::iter::once(role).chain(clone_role) {
-                    if !is_ident(r) {
+                    if !is_var_name(r) {
                         return Err(format!(
                             "{at}: `{r}` is not a plain role name (letters, digits, `_`)"
                         ));
                     }
+                    if r.len() > PG_MAX_IDENT {
+                        return Err(format!(
+                            "{at}: role name `{r}` is {} bytes; PostgreSQL truncates identifiers to {PG_MAX_IDENT}",
+                            r.len()
+                        ));
+                    }
+                }
+                // The default second login role is `<role>_clone`: it must fit too, or
+                // PostgreSQL would silently truncate it (and maybe collide with `role`).
+                if *strategy == PgStrategy::Alternating && clone_role.is_none() {
+                    let clone = format!("{role}{CLONE_SUFFIX}");
+                    if clone.len() > PG_MAX_IDENT {
+                        return Err(format!(
+                            "{at}: the default clone role `{clone}` would be {} bytes, over PostgreSQL's {PG_MAX_IDENT}-byte limit; shorten `role` to at most {} bytes or set `clone_role`",
+                            clone.len(),
+                            PG_MAX_IDENT - CLONE_SUFFIX.len()
+                        ));
+                    }
+                }
+                if clone_role.as_ref() == Some(role) {
+                    return Err(format!("{at}: `clone_role` must differ from `role`"));
                 }
             }
             TargetSpec::Redis { user, .. }
@@ -232,9 +261,11 @@ fn is_var_name(s: &str) -> bool {
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn is_ident(s: &str) -> bool {
-    is_var_name(s) && s.len() <= 63
-}
+/// PostgreSQL's identifier limit in bytes (NAMEDATALEN - 1).
+const PG_MAX_IDENT: usize = 63;
+
+/// The default `clone_role` is the role plus this.
+pub const CLONE_SUFFIX: &str = "_clone";
 
 /// The rotation settings that apply to one variable in one environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -274,6 +305,16 @@ impl RotationSpec {
             grace_days: grace,
             target,
         }
+    }
+
+    /// The environment variables this spec names for admin credentials (all
+    /// environments).
+    pub fn admin_env_vars(&self) -> Vec<String> {
+        std::iter::once(self.target.as_ref())
+            .chain(self.environments.values().map(|o| o.target.as_ref()))
+            .flatten()
+            .filter_map(|t| t.admin().and_then(|a| a.admin_url_env))
+            .collect()
     }
 
     /// Cross-field checks (admin credential sources, role names).
@@ -337,6 +378,39 @@ mod tests {
                 .unwrap_err();
         assert!(err.contains("environment variable"), "{err}");
         assert!(parse("target = { type = \"postgres\", role = \"app\", admin_url_secret = \"production/PG_ADMIN\" }").is_ok());
+    }
+
+    #[test]
+    fn default_clone_role_over_63_bytes_is_rejected() {
+        let target = |role: &str, extra: &str| {
+            format!("target = {{ type = \"postgres\", role = \"{role}\", strategy = \"alternating\", admin_url_env = \"A\"{extra} }}")
+        };
+        // 57 + `_clone` = 63: fits.
+        assert!(parse(&target(&"r".repeat(57), "")).is_ok());
+        // 58 + `_clone` = 64: PostgreSQL would truncate it.
+        let err = parse(&target(&"r".repeat(58), "")).unwrap_err();
+        assert!(
+            err.contains("default clone role") && err.contains("63") && err.contains("clone_role"),
+            "{err}"
+        );
+        // An explicit clone role of its own length is fine…
+        assert!(parse(&target(&"r".repeat(63), ", clone_role = \"app_b\"")).is_ok());
+        // …but each name is limited, and per-environment targets are checked too.
+        let err = parse(&target(&"r".repeat(64), ", clone_role = \"app_b\"")).unwrap_err();
+        assert!(err.contains("64 bytes"), "{err}");
+        let err = parse(&format!(
+            "[environments.staging]\n{}",
+            target(&"s".repeat(60), "")
+        ))
+        .unwrap_err();
+        assert!(err.contains("environments.staging"), "{err}");
+        // Single strategy never uses a clone role.
+        assert!(parse(&format!(
+            "target = {{ type = \"postgres\", role = \"{}\", admin_url_env = \"A\" }}",
+            "r".repeat(63)
+        ))
+        .is_ok());
+        assert!(parse(&target("app", ", clone_role = \"app\"")).is_err());
     }
 
     #[test]

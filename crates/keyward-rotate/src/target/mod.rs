@@ -100,6 +100,16 @@ impl Target for JwtTarget {
 /// Build the target for `spec`; `admin_url` is the resolved admin credential for postgres
 /// and redis targets.
 pub fn build(spec: &TargetSpec, admin_url: Option<Zeroizing<String>>) -> Result<Box<dyn Target>> {
+    build_with(spec, admin_url, &[])
+}
+
+/// [`build`], naming more environment variables command hooks must not inherit (the
+/// policy's admin-URL variables).
+pub fn build_with(
+    spec: &TargetSpec,
+    admin_url: Option<Zeroizing<String>>,
+    hook_env_scrub: &[String],
+) -> Result<Box<dyn Target>> {
     let need = |what: &str| {
         admin_url.clone().ok_or_else(|| {
             crate::error::RotateError::config(format!("{what} target needs admin credentials"))
@@ -116,11 +126,9 @@ pub fn build(spec: &TargetSpec, admin_url: Option<Zeroizing<String>>) -> Result<
             role.clone(),
             match strategy {
                 PgStrategy::Single => None,
-                PgStrategy::Alternating => Some(
-                    clone_role
-                        .clone()
-                        .unwrap_or_else(|| format!("{role}_clone")),
-                ),
+                PgStrategy::Alternating => Some(clone_role.clone().unwrap_or_else(|| {
+                    format!("{role}{}", keyward_core::policy::rotation::CLONE_SUFFIX)
+                })),
             },
         )),
         TargetSpec::Redis { user, .. } => {
@@ -139,6 +147,7 @@ pub fn build(spec: &TargetSpec, admin_url: Option<Zeroizing<String>>) -> Result<
             finish: finish.clone(),
             rollback: rollback.clone(),
             timeout: std::time::Duration::from_secs(timeout_secs.unwrap_or(60)),
+            scrub_env: hook_env_scrub.to_vec(),
         }),
         TargetSpec::Manual { steps } => Box::new(manual::ManualTarget {
             steps: steps.clone(),
