@@ -537,8 +537,8 @@ mod tests {
         assert!(reject(b"GetSecretValue\\", key, code, false).is_some());
         assert!(reject(b"{auth_token}", key, code, false).is_some());
         assert!(reject(b"[Pagination token]", key, code, false).is_some());
-        assert!(reject(b"CorrectHorseBatteryStaple", key, env, false).is_none());
-        assert!(reject(b"CorrectHorseBatteryStaple", key, code, false).is_some());
+        assert!(reject(b"MarbleTeacupLanternRiver", key, env, false).is_none());
+        assert!(reject(b"MarbleTeacupLanternRiver", key, code, false).is_some());
         assert!(reject(b"Xk9#mP2vL5nQ8wR", key, code, false).is_none());
         // A dotted value in quotes is data; unquoted it is a code path.
         assert!(reject(b"QSsEEOFgvaNG.CMPuujkJX8hOTae", key, code, true).is_none());

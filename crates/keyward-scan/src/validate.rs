@@ -219,6 +219,8 @@ fn k8s_secret_data(c: &Candidate<'_>) -> Verdict {
     {
         return Verdict::Reject;
     }
+    // A plain word (`production`, `enabled`) is configuration even inside a Secret.
+    let generic = generic && (structured || !crate::filter::is_word_like(trimmed));
     Verdict::Decoded {
         value: trimmed.to_vec(),
         generic,

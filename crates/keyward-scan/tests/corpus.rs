@@ -134,3 +134,9 @@ fn blind_corpus_precision_and_recall() {
 fn blind2_corpus_precision_and_recall() {
     assert_corpus("blind2", 100);
 }
+
+/// A fourth corpus (the reference policies' own two projects), also written blind.
+#[test]
+fn blind3_corpus_precision_and_recall() {
+    assert_corpus("blind3", 100);
+}
