@@ -157,6 +157,40 @@ pub(crate) fn unseal(ctx: &Ctx, path: &SecretPath, row: &VersionRow) -> Result<S
 }
 
 /// Insert a sealed version of `value` for `row` with `stage`.
+/// Seal `value` as the next version of `row` in `stage`, bump the row's counters (and
+/// `current_version` for a current write), and audit the write.
+pub(crate) fn append_version(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    path: &SecretPath,
+    row: &mut SecretRow,
+    stage: Stage,
+    value: &SecretBytes,
+    now: String,
+) -> Result<VersionInfo> {
+    let version = row.meta.latest_version + 1;
+    let info = insert_sealed(tx, ctx, row, version, stage, value, &now)?;
+    if stage == Stage::Current {
+        row.meta.current_version = version;
+    }
+    row.meta.latest_version = version;
+    row.meta.updated_at = now;
+    row.meta.revision += 1;
+    tx.update_secret(row)?;
+    ctx.log(
+        tx,
+        AuditEvent {
+            action: "write".into(),
+            path: Some(path.to_string()),
+            version: Some(version),
+            outcome: "ok".into(),
+            detail: (stage != Stage::Current).then(|| format!("stage {stage}")),
+            value_hmac: Some(ctx.hmac(path, value.expose())),
+        },
+    )?;
+    Ok(info)
+}
+
 pub(crate) fn insert_sealed(
     tx: &mut dyn Tx,
     ctx: &Ctx,
@@ -238,28 +272,10 @@ impl Store {
             if let Some(cur) = with_stage(&versions, Stage::Current) {
                 tx.set_stage(row.id, cur.info.version, Stage::Previous)?;
             }
-            let version = row.meta.latest_version + 1;
-            let info = insert_sealed(tx, ctx, &row, version, Stage::Current, value, &now)?;
             if !created {
                 apply_patch(&mut row.meta, patch)?;
             }
-            row.meta.current_version = version;
-            row.meta.latest_version = version;
-            row.meta.updated_at = now;
-            row.meta.revision += 1;
-            tx.update_secret(&row)?;
-            ctx.log(
-                tx,
-                AuditEvent {
-                    action: "write".into(),
-                    path: Some(path.to_string()),
-                    version: Some(version),
-                    outcome: "ok".into(),
-                    detail: None,
-                    value_hmac: Some(ctx.hmac(path, value.expose())),
-                },
-            )?;
-            Ok(info)
+            append_version(tx, ctx, path, &mut row, Stage::Current, value, now)
         });
         result.inspect_err(|e| self.log_failure("write", Some(path), None, e))
     }

@@ -4,7 +4,7 @@
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::model::{AuditEvent, Expected, MetaPatch, SecretMeta, Stage, VersionInfo};
 use crate::path::SecretPath;
-use crate::secrets::{apply_patch, check_expected, insert_sealed, load_live, with_stage};
+use crate::secrets::{append_version, apply_patch, check_expected, load_live, with_stage};
 use crate::store::{write_tx, Store};
 use keyward_core::SecretBytes;
 
@@ -35,24 +35,7 @@ impl Store {
                 ));
             }
             let now = crate::clock::now();
-            let version = row.meta.latest_version + 1;
-            let info = insert_sealed(tx, ctx, &row, version, Stage::Pending, value, &now)?;
-            row.meta.latest_version = version;
-            row.meta.updated_at = now;
-            row.meta.revision += 1;
-            tx.update_secret(&row)?;
-            ctx.log(
-                tx,
-                AuditEvent {
-                    action: "write".into(),
-                    path: Some(path.to_string()),
-                    version: Some(version),
-                    outcome: "ok".into(),
-                    detail: Some("stage pending".into()),
-                    value_hmac: Some(ctx.hmac(path, value.expose())),
-                },
-            )?;
-            Ok(info)
+            append_version(tx, ctx, path, &mut row, Stage::Pending, value, now)
         });
         result.inspect_err(|e| self.log_failure("write", Some(path), None, e))
     }
