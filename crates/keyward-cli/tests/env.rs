@@ -2,12 +2,14 @@
 //! the built binary: every check with a failing and a passing case, output formats, exit
 //! codes and error reporting.
 
-use assert_cmd::Command;
+#[path = "support/files.rs"]
+mod files;
+
+use files::{keyward, tree};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
-use tempfile::TempDir;
 
 const SEED_EXAMPLE: &str = include_str!("support/env_example_seed.txt");
 const JWT: &str = "q3Zk2m9Yp0JbVh1xQe7Lr4Tn6Wc8Ua5Sd2Fg0Hj3Kl8=";
@@ -17,22 +19,6 @@ const SK_LIVE: &str = "sk_live_51NbQ8rLx2Vz9Kt4Wm7Hp3Jc6Df1Gs0Ya";
 const PK_TEST: &str = "pk_test_51NbQ8rLx2Vz9Kt4Wm7Hp3Jc6Df1Gs0Ya";
 const PK_LIVE: &str = "pk_live_51NbQ8rLx2Vz9Kt4Wm7Hp3Jc6Df1Gs0Ya";
 const WHSEC: &str = "whsec_Rk2Pq9Lm4Xv7Tz1Wb8Nc3Yd6Fh0Jg5Ks";
-
-fn keyward() -> Command {
-    let mut c = Command::cargo_bin("keyward").unwrap();
-    c.env("NO_COLOR", "1");
-    c
-}
-
-fn tree(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, body) in files {
-        let p = dir.path().join(name);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, body).unwrap();
-    }
-    dir
-}
 
 /// `keyward env check -f json --no-git ARGS` in `dir`: exit code and rule ids found.
 fn check(dir: &Path, args: &[&str]) -> (i32, Vec<String>, Value) {

@@ -1,30 +1,16 @@
 //! End-to-end tests of `keyward scan` and `keyward rules` on the built binary.
 
-use assert_cmd::Command;
+#[path = "support/files.rs"]
+mod files;
+
+use files::{keyward, tree};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
-use tempfile::TempDir;
 
 const LIVE: &str = "sk_live_51NbQ8rLx2Vz9Kt4Wm7Hp3Jc6Df1Gs0Ya";
 const TEST: &str = "sk_test_51NbQ8rLx2Vz9Kt4Wm7Hp3Jc6Df1Gs0Ya";
-
-fn keyward() -> Command {
-    let mut c = Command::cargo_bin("keyward").unwrap();
-    c.env_remove("KEYWARD_STORE").env("NO_COLOR", "1");
-    c
-}
-
-fn tree(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, body) in files {
-        let p = dir.path().join(name);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, body).unwrap();
-    }
-    dir
-}
 
 fn json_scan(dir: &Path, extra: &[&str]) -> (i32, Value) {
     let out = keyward()
