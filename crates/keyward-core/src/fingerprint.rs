@@ -65,5 +65,7 @@ mod tests {
         let fp = Fingerprint::of("r", b"s");
         assert_eq!(fp.as_str().len(), 36);
         assert_eq!(fp, Fingerprint::of("r", b"s"));
+        // HMAC-SHA256("keyward fingerprint v1", "r\0s"), first 128 bits, computed independently.
+        assert_eq!(fp.as_str(), "kw1:45d0790ba2f843a4f9c86ac4a432db6c");
     }
 }
