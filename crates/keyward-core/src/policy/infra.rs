@@ -128,9 +128,7 @@ impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = match toml::Value::deserialize(d)? {
             toml::Value::String(s) => s,
-            toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => {
-                dt.to_string()
-            }
+            toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt.to_string(),
             _ => return Err(D::Error::custom("expected a date `YYYY-MM-DD`")),
         };
         Date::parse(text.trim())

@@ -10,7 +10,7 @@ mod rules;
 mod scan;
 
 pub use env::{EnvironmentSpec, RotationSpec, StripeMode, VariableSpec};
-pub use error::PolicyError;
+pub use error::{line_col, PolicyError};
 pub use infra::{Date, InfraAllow, InfraSection};
 pub use kinds::{Generator, Kind, KindDefaults};
 pub use rules::{RuleSpec, Validator};
