@@ -74,10 +74,16 @@ pub struct Outcome {
 /// Read every input into one inventory.
 pub fn inventory(inputs: &[Input], namespace: &str) -> Inventory {
     let mut inv = Inventory::default();
-    for i in inputs {
-        input::read(&mut inv, i, namespace);
-    }
+    read_into(&mut inv, inputs, namespace);
     inv
+}
+
+/// Read every input into `inv` (which may already hold errors and notes from collecting
+/// the inputs).
+pub fn read_into(inv: &mut Inventory, inputs: &[Input], namespace: &str) {
+    for i in inputs {
+        input::read(inv, i, namespace);
+    }
 }
 
 /// Run the enabled checks over `inv`.

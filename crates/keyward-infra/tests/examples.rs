@@ -52,3 +52,26 @@ fn every_check_has_both_kinds_of_example_and_the_issue_ids_exist() {
         assert!(registry.get(id).is_some(), "missing check {id}");
     }
 }
+
+#[test]
+fn docs_describe_every_check_as_the_check_files_do() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/infra.md");
+    let docs = std::fs::read_to_string(path).unwrap();
+    let flow = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let registry = Registry::builtin().unwrap();
+    for c in registry.checks() {
+        let s = &c.spec;
+        assert!(
+            docs.contains(&format!("### `{}` — {}", s.id, s.title)),
+            "docs/infra.md lacks {}",
+            s.id
+        );
+        for text in [&s.policy, &s.checks, &s.remediation] {
+            assert!(
+                docs.contains(&flow(text)),
+                "docs/infra.md is stale for {} (run scripts/infra-docs.py)",
+                s.id
+            );
+        }
+    }
+}

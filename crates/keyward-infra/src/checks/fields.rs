@@ -113,20 +113,35 @@ pub fn compose(ctx: &mut Ctx<'_>, check: &Check) {
     }
 }
 
-/// The deepest existing node along `dotted` and its line/column (the closest parent).
-fn closest(node: &Node, dotted: &str, anchor: (usize, usize)) -> (usize, usize) {
-    let mut at = anchor;
-    let mut cur = node;
+/// The deepest existing entry along `dotted`: how many keys matched and where the last
+/// one is (`anchor` when none did).
+fn closest(node: &Node, dotted: &str, anchor: (usize, usize)) -> (usize, (usize, usize)) {
+    let (mut depth, mut at, mut cur) = (0, anchor, node);
     for key in dotted.split('.') {
         match cur.entry(key) {
             Some(e) => {
+                depth += 1;
                 at = (e.line, e.column);
                 cur = &e.value;
             }
             None => break,
         }
     }
-    at
+    (depth, at)
+}
+
+/// Where a missing field points: its closest existing parent in the container (or pod,
+/// or service), or in the pod-level fallback when that one goes deeper.
+fn missing_at(t: &Target<'_>, req: &Require) -> (usize, usize) {
+    let own = closest(t.node, &req.field, t.anchor);
+    let pod = t
+        .pod
+        .zip(req.pod_field.as_deref())
+        .map(|(p, f)| closest(p, f, own.1));
+    match pod {
+        Some(p) if p.0 > own.0 => p.1,
+        _ => own.1,
+    }
 }
 
 fn evaluate(ctx: &mut Ctx<'_>, check: &Check, req: &Require, t: &Target<'_>) {
@@ -154,7 +169,7 @@ fn evaluate(ctx: &mut Ctx<'_>, check: &Check, req: &Require, t: &Target<'_>) {
                 .message_missing
                 .clone()
                 .unwrap_or_else(|| format!("`{}` is not set", req.field));
-            let at = closest(t.node, &req.field, t.anchor);
+            let at = missing_at(t, req);
             emit(ctx, check, t, message, at, &req.field);
         }
         None => {}
