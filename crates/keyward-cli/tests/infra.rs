@@ -4,32 +4,12 @@
 
 #[path = "support/files.rs"]
 mod files;
+#[path = "support/infra.rs"]
+mod infra_support;
 
 use files::{keyward, tree};
+use infra_support::infra_json;
 use serde_json::Value;
-use std::path::Path;
-
-/// Run `keyward infra -f json ARGS` in `dir`: exit code, parsed stdout, stderr.
-fn infra_json(dir: &Path, args: &[&str]) -> (i32, Value, String) {
-    let out = keyward()
-        .current_dir(dir)
-        .args(["infra", "-f", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (
-        out.status.code().unwrap(),
-        v,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// (rule, line) of every finding.
 fn hits(v: &Value) -> Vec<(String, u64)> {
@@ -409,4 +389,32 @@ fn bad_input_is_a_one_line_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn walks_skip_commented_json_and_templates_but_named_files_are_errors() {
+    // Shapes that broke walks of real repositories: a comment before the JSON, Helm
+    // control lines.
+    let tsconfig = "/* see https://angular.io/config/tsconfig */\n{\n  \"compilerOptions\": {\n    \"strict\": true\n  }\n}\n";
+    let chart = "{{- if .Values.enabled }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n{{- end }}\n";
+    let dir = tree(&[
+        ("web/tsconfig.json", tsconfig),
+        ("chart/templates/cm.yaml", chart),
+        ("app.properties", "db.password=Vq7Lr2Zx9Kw4Mt8P\n"),
+    ]);
+    let (code, v, stderr) = infra_json(dir.path(), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(hits(&v), vec![("secret-literal-env".into(), 1)]);
+    let notes = v["summary"]["notes"].to_string();
+    assert!(notes.contains("tsconfig.json: not plain JSON"), "{notes}");
+    assert!(
+        notes.contains("cm.yaml: an unrendered template, skipped"),
+        "{notes}"
+    );
+    let (code, _, stderr) = infra_json(dir.path(), &["chart/templates/cm.yaml"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cm.yaml:1: malformed YAML") && stderr.contains("helm template"),
+        "{stderr}"
+    );
 }

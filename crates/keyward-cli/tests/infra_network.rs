@@ -3,20 +3,16 @@
 
 #[path = "support/files.rs"]
 mod files;
+#[path = "support/infra.rs"]
+mod infra_support;
 
 use files::{keyward, tree};
 use serde_json::Value;
 use std::path::Path;
 
 fn infra_json(dir: &Path, args: &[&str]) -> (i32, Value) {
-    let out = keyward()
-        .current_dir(dir)
-        .args(["infra", "-f", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
-    (out.status.code().unwrap(), v)
+    let (code, v, _) = infra_support::infra_json(dir, args);
+    (code, v)
 }
 
 /// Findings of `rule`: (line, title, notes).

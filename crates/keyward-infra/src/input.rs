@@ -227,10 +227,21 @@ pub fn read(inv: &mut Inventory, input: &Input, default_ns: &str) {
 fn read_yaml(inv: &mut Inventory, input: &Input, path: &Arc<str>, default_ns: &str) {
     let docs = yaml::parse_stream(&input.text);
     let template = input.text.contains("{{");
-    if template && !input.explicit && docs.iter().any(|d| d.is_err()) {
+    let broken = docs.iter().any(|d| d.is_err());
+    if broken && !input.explicit && template {
         inv.notes.push(format!(
             "{path}: an unrendered template, skipped (check the output of `helm template … | keyward infra -`)"
         ));
+        return;
+    }
+    // JSON with comments (tsconfig.json, .vscode/*.json) found by a walk is not a manifest.
+    if broken
+        && !input.explicit
+        && input.path.ends_with(".json")
+        && !input.text.contains("\"apiVersion\"")
+    {
+        inv.notes
+            .push(format!("{path}: not plain JSON (comments?), skipped"));
         return;
     }
     let mut config_unit = None;

@@ -7,7 +7,7 @@ use crate::finding::Site;
 use crate::model::{K8sObject, ObjectRef};
 use crate::selector::Selector;
 use crate::yaml::Node;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A NetworkPolicy, read.
 pub struct Policy<'a> {
@@ -98,12 +98,19 @@ fn site(o: &K8sObject, at: (usize, usize), unit: Option<usize>, object: ObjectRe
 pub fn coverage(ctx: &mut Ctx<'_>, check: &Check) {
     let inv = ctx.inv;
     let pols = policies(&inv.objects);
+    let mut by_ns: HashMap<Option<&str>, Vec<&Policy>> = HashMap::new();
+    for p in &pols {
+        by_ns.entry(p.obj.namespace.as_deref()).or_default().push(p);
+    }
     for w in workloads(&inv.objects) {
         let pod = w.pod().expect("workloads have pods");
         let labels = pod.labels();
-        let selecting: Vec<&Policy> = pols
+        let selecting: Vec<&Policy> = by_ns
+            .get(&w.namespace.as_deref())
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter(|p| p.obj.namespace == w.namespace && p.selector.matches(&labels))
+            .copied()
+            .filter(|p| p.selector.matches(&labels))
             .collect();
         let names = |dir: bool| -> Vec<&str> {
             selecting

@@ -93,17 +93,34 @@ pub fn is_secret_name(name: &str) -> bool {
     }
 }
 
-/// A value that is a reference, a placeholder or too short to be a secret.
+/// Configuration words that are never secrets (`id-token: write` in a CI workflow).
+const CONFIG_WORDS: &[&str] = &[
+    "true", "false", "null", "none", "yes", "no", "on", "off", "read", "write", "enabled",
+    "disabled", "required", "optional", "auto", "default",
+];
+
+/// A value that is a reference, a placeholder, a file path, the name of another variable or
+/// too short to be a secret.
 fn not_literal(value: &str) -> bool {
     let v = value.trim();
+    let path = v.starts_with('/')
+        && v.len() > 1
+        && v.split('/').skip(1).all(|seg| {
+            !seg.is_empty()
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        });
+    let upper_name = v.contains('_')
+        && v.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     v.len() < 3
+        || path
+        || upper_name
         || keyward_scan::filter::is_reference(v.as_bytes())
         || keyward_scan::filter::is_placeholder(v.as_bytes())
         || v.starts_with("{{")
-        || matches!(
-            v.to_ascii_lowercase().as_str(),
-            "true" | "false" | "null" | "none"
-        )
+        || CONFIG_WORDS.contains(&v.to_ascii_lowercase().as_str())
 }
 
 /// The password of `scheme://user:password@host…`, when literal.
@@ -313,6 +330,11 @@ mod tests {
         assert!(not_literal("changeme"));
         assert!(not_literal(""));
         assert!(!not_literal("s3cr3t-Value-91"));
+        // Regressions from real repositories: a CI permission, a file path, a variable name.
+        assert!(not_literal("write"));
+        assert!(not_literal("/run/secrets/db-password"));
+        assert!(not_literal("GOOGLE_API_KEY_VAL"));
+        assert!(!not_literal("mysecretpassword"));
         assert_eq!(
             url_password("postgres://app:hunter2@db/app"),
             Some("hunter2")

@@ -186,6 +186,26 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// Append `other` (read in parallel), shifting its unit indices after ours.
+    pub fn merge(&mut self, mut other: Inventory) {
+        let off = self.units.len();
+        self.units.append(&mut other.units);
+        other.objects.iter_mut().for_each(|o| o.unit += off);
+        other.services.iter_mut().for_each(|o| o.unit += off);
+        other.dockerfiles.iter_mut().for_each(|o| o.unit += off);
+        other.settings.iter_mut().for_each(|o| o.unit += off);
+        other.images.iter_mut().for_each(|o| o.unit += off);
+        self.objects.append(&mut other.objects);
+        self.services.append(&mut other.services);
+        self.dockerfiles.append(&mut other.dockerfiles);
+        self.settings.append(&mut other.settings);
+        self.images.append(&mut other.images);
+        self.errors.append(&mut other.errors);
+        self.notes.append(&mut other.notes);
+        self.files += other.files;
+        self.bytes += other.bytes;
+    }
+
     /// Register a unit and return its index.
     pub fn add_unit(&mut self, unit: Unit) -> usize {
         self.units.push(unit);

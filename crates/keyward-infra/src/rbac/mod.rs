@@ -47,7 +47,11 @@ pub fn wildcard(ctx: &mut Ctx<'_>, check: &Check) {
                 "rule {} grants `*` {field} (verbs: {}; resources: {})",
                 rule.index,
                 rule.verbs.join(", "),
-                rule.resources.join(", ")
+                if rule.resources.is_empty() {
+                    "none".to_string()
+                } else {
+                    rule.resources.join(", ")
+                }
             );
             let site = Site {
                 path: role.path.clone(),
@@ -161,10 +165,13 @@ pub fn secrets_read(ctx: &mut Ctx<'_>, check: &Check) {
         };
         ctx.emit(check, site, message, &g.subject.describe()).notes = notes;
     }
+    let bound = rbac.bound();
     for role in rbac
         .roles
         .iter()
-        .filter(|r| r.unit.is_some() && !rbac.is_bound(r))
+        .zip(&bound)
+        .filter(|(r, b)| r.unit.is_some() && !**b)
+        .map(|(r, _)| r)
     {
         for rule in &role.rules {
             let verbs = secret_verbs(rule);

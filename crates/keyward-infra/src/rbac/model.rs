@@ -4,6 +4,7 @@
 use crate::model::{K8sObject, ObjectRef};
 use crate::selector::Selector;
 use crate::yaml::{self, Node};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 /// One rule of a Role or ClusterRole.
@@ -141,6 +142,8 @@ pub struct Rbac {
     pub roles: Vec<RoleDef>,
     /// Bindings.
     pub bindings: Vec<BindingDef>,
+    /// (kind, namespace of a Role, name) → index in `roles`.
+    index: HashMap<(String, Option<String>, String), usize>,
 }
 
 /// One permission a subject holds: through which binding, role and rule.
@@ -320,16 +323,22 @@ impl Rbac {
                 r.roles.push(role(b, true));
             }
         }
+        for (i, x) in r.roles.iter().enumerate() {
+            let ns = (x.kind == "Role").then(|| x.namespace.clone()).flatten();
+            r.index
+                .entry((x.kind.clone(), ns, x.name.clone()))
+                .or_insert(i);
+        }
         r
     }
 
     /// The role a binding refers to.
     pub fn resolve(&self, b: &BindingDef) -> Option<&RoleDef> {
-        self.roles.iter().find(|r| {
-            r.kind == b.role_ref.0
-                && r.name == b.role_ref.1
-                && (r.kind == "ClusterRole" || r.namespace == b.namespace)
-        })
+        let ns = (b.role_ref.0 == "Role")
+            .then(|| b.namespace.clone())
+            .flatten();
+        let key = (b.role_ref.0.clone(), ns, b.role_ref.1.clone());
+        self.index.get(&key).map(|&i| &self.roles[i])
     }
 
     /// Every rule a role grants: its own and, for aggregated ClusterRoles, those of every
@@ -390,18 +399,24 @@ impl Rbac {
         out
     }
 
-    /// Is the role bound by any binding of the files, directly or aggregated into a bound
-    /// ClusterRole?
-    pub fn is_bound(&self, role: &RoleDef) -> bool {
-        self.bindings
-            .iter()
-            .filter_map(|b| self.resolve(b))
-            .any(|r| {
-                std::ptr::eq(r, role)
-                    || self
-                        .effective(r)
-                        .iter()
-                        .any(|(src, _)| std::ptr::eq(*src, role))
-            })
+    /// For each role (by index in `roles`): is it bound by a binding of the files, directly
+    /// or aggregated into a bound ClusterRole?
+    pub fn bound(&self) -> Vec<bool> {
+        let mut bound = vec![false; self.roles.len()];
+        let mut done: HashSet<*const RoleDef> = HashSet::new();
+        for r in self.bindings.iter().filter_map(|b| self.resolve(b)) {
+            if !done.insert(r) {
+                continue;
+            }
+            for (src, _) in self.effective(r) {
+                if let Some(i) = self.roles.iter().position(|x| std::ptr::eq(x, src)) {
+                    bound[i] = true;
+                }
+            }
+            if let Some(i) = self.roles.iter().position(|x| std::ptr::eq(x, r)) {
+                bound[i] = true;
+            }
+        }
+        bound
     }
 }
