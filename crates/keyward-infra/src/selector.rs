@@ -70,8 +70,13 @@ impl Selector {
     }
 
     /// Does the selector select an object with these labels?
-    pub fn matches(&self, labels: &[(&str, &str)]) -> bool {
-        let get = |k: &str| labels.iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v);
+    pub fn matches<K: AsRef<str>, V: AsRef<str>>(&self, labels: &[(K, V)]) -> bool {
+        let get = |k: &str| {
+            labels
+                .iter()
+                .find(|(lk, _)| lk.as_ref() == k)
+                .map(|(_, v)| v.as_ref())
+        };
         self.labels.iter().all(|(k, v)| get(k) == Some(v.as_str()))
             && self.exprs.iter().all(|e| {
                 let have = get(&e.key);
@@ -131,6 +136,6 @@ mod tests {
         assert!(!s.matches(&[("app", "x"), ("env", "dev")]));
         let s = sel("matchExpressions: [{key: a, operator: Bogus}]\n");
         assert!(!s.matches(&[("a", "1")]));
-        assert!(Selector::parse(None).matches(&[]));
+        assert!(Selector::parse(None).matches::<&str, &str>(&[]));
     }
 }

@@ -45,7 +45,9 @@ fn check(args: InfraRunArgs) -> Result<u8> {
     let inputs = input::collect(&args.paths, &mut std::io::stdin().lock(), &mut inv)?;
     engine::read_into(&mut inv, &inputs, &opts.namespace);
     let factory = || super::scan::scanner_for(&policy).ok();
-    let outcome = engine::evaluate(inv, &registry, &opts, &factory)?;
+    let outcome = engine::evaluate(&inv, &registry, &opts, &factory)?;
+    // The process ends soon: leave the trees to the OS instead of freeing node by node.
+    std::mem::forget(inv);
     for w in &outcome.warnings {
         eprintln!("keyward: warning: {w}");
     }

@@ -57,11 +57,11 @@ impl RuleDef {
     /// Does the rule allow `verb` on `resource` in API group `group` (`None`: any group)?
     pub fn allows(&self, verb: &str, group: Option<&str>, resource: &str) -> bool {
         let base = resource.split('/').next().unwrap_or(resource);
-        self.verbs.iter().any(|v| v == "*" || v == verb)
+        // Resources first: they rule out most rules.
+        self.resources.iter().any(|r| {
+            r == "*" || r == resource || (resource.contains('/') && *r == format!("{base}/*"))
+        }) && self.verbs.iter().any(|v| v == "*" || v == verb)
             && group.is_none_or(|g| self.api_groups.iter().any(|x| x == "*" || x == g))
-            && self.resources.iter().any(|r| {
-                r == "*" || r == resource || (resource.contains('/') && *r == format!("{base}/*"))
-            })
     }
 
     /// `*` verbs, resources and API groups.
@@ -344,7 +344,7 @@ impl Rbac {
     /// Every rule a role grants: its own and, for aggregated ClusterRoles, those of every
     /// ClusterRole its selectors match (transitively), each with the role it comes from.
     pub fn effective<'a>(&'a self, role: &'a RoleDef) -> Vec<(&'a RoleDef, &'a RuleDef)> {
-        let mut seen: Vec<*const RoleDef> = Vec::new();
+        let mut seen: HashSet<*const RoleDef> = HashSet::new();
         let mut out = Vec::new();
         self.collect(role, &mut seen, &mut out);
         out
@@ -353,22 +353,16 @@ impl Rbac {
     fn collect<'a>(
         &'a self,
         role: &'a RoleDef,
-        seen: &mut Vec<*const RoleDef>,
+        seen: &mut HashSet<*const RoleDef>,
         out: &mut Vec<(&'a RoleDef, &'a RuleDef)>,
     ) {
-        if seen.contains(&(role as *const _)) {
+        if !seen.insert(role) {
             return;
         }
-        seen.push(role);
         out.extend(role.rules.iter().map(|r| (role, r)));
-        for sel in &role.aggregate {
+        for sel in role.aggregate.iter().filter(|s| !s.is_empty()) {
             for other in self.roles.iter().filter(|o| o.kind == "ClusterRole") {
-                let labels: Vec<(&str, &str)> = other
-                    .labels
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                if !sel.is_empty() && sel.matches(&labels) {
+                if sel.matches(&other.labels) {
                     self.collect(other, seen, out);
                 }
             }
