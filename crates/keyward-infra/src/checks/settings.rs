@@ -335,10 +335,8 @@ mod tests {
         assert!(not_literal("/run/secrets/db-password"));
         assert!(not_literal("GOOGLE_API_KEY_VAL"));
         assert!(!not_literal("mysecretpassword"));
-        assert_eq!(
-            url_password("postgres://app:hunter2@db/app"),
-            Some("hunter2")
-        );
+        let url = "postgres://app:hunter2@db/app"; // keyward:allow (test value)
+        assert_eq!(url_password(url), Some("hunter2"));
         assert_eq!(url_password("postgres://app:${PW}@db/app"), None);
         assert_eq!(url_password("https://example.com/a:b@c"), None);
     }
