@@ -3,8 +3,10 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod infra;
 mod rotate;
 mod store;
+pub use infra::{InfraArgs, InfraChecksCommand, InfraCommand, InfraRunArgs, WhoCanArgs};
 pub use rotate::{IncidentCommand, RevokeArgs, RotateArgs, RotateOpts, RotationCommand};
 pub use store::{
     AuditCommand, ExportArgs, ImportArgs, RunArgs, SecretCommand, StoreCommand, StoreOpts,
@@ -64,6 +66,9 @@ pub enum Command {
     /// List incidents or show a post-incident report.
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// Check Kubernetes manifests, Dockerfiles, compose and configuration files against the
+    /// policies (pod security, NetworkPolicies, RBAC, literal secrets, sslmode, CORS).
+    Infra(InfraArgs),
 }
 
 /// Output options shared by reporting commands.

@@ -3,9 +3,12 @@
 //! * [`human`]: grouped by file, coloured on a terminal, secrets redacted.
 //! * [`json`]: a documented, versioned schema (`docs/json-schema.md`).
 //! * [`sarif`]: SARIF 2.1.0 with a rules table, accepted by GitHub code scanning.
+//! * [`objects`]: the `object` (kind, namespace, name, container) of `keyward infra`
+//!   findings, added to rendered JSON and SARIF.
 
 pub mod human;
 pub mod json;
+pub mod objects;
 pub mod sarif;
 
 use keyward_core::{Finding, Severity};

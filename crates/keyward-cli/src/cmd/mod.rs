@@ -6,6 +6,7 @@ mod env;
 mod exchange;
 mod gitscan;
 mod hook;
+mod infra;
 mod init;
 mod post;
 mod revoke;
@@ -43,5 +44,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Rotate(args) => rotate::rotate(args),
         Command::Revoke(args) => revoke::revoke(args),
         Command::Incident(cmd) => revoke::incident(cmd),
+        Command::Infra(args) => infra::run(args),
     }
 }

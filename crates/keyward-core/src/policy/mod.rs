@@ -3,13 +3,15 @@
 
 pub mod env;
 mod error;
+pub mod infra;
 pub mod kinds;
 pub mod rotation;
 mod rules;
 mod scan;
 
 pub use env::{EnvironmentSpec, RotationSpec, StripeMode, VariableSpec};
-pub use error::PolicyError;
+pub use error::{line_col, PolicyError};
+pub use infra::{Date, InfraAllow, InfraSection};
 pub use kinds::{Generator, Kind, KindDefaults};
 pub use rules::{RuleSpec, Validator};
 pub use scan::{AllowEntry, ScanSection};
@@ -40,6 +42,9 @@ pub struct Policy {
     /// Declared variables and their kinds.
     #[serde(default)]
     pub variables: BTreeMap<String, VariableSpec>,
+    /// `keyward infra` settings and reviewed suppressions.
+    #[serde(default)]
+    pub infra: InfraSection,
 }
 
 impl Policy {
