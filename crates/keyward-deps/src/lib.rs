@@ -17,6 +17,7 @@ pub mod matcher;
 pub mod osv;
 pub mod package;
 pub mod version;
+pub mod walk;
 
 pub use db::Database;
 pub use error::DepsError;

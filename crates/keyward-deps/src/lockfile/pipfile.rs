@@ -7,6 +7,8 @@ use jsonc_parser::ast::Value;
 use jsonc_parser::common::Ranged;
 
 /// Read a Pipfile.lock; entries without a `==` version (git, editable paths) are skipped.
+/// A package in both groups is listed once, as a dev dependency only if it is only in
+/// `develop`.
 pub fn parse(sink: &mut Sink, text: &str) -> Result<(), DepsError> {
     if text.trim().is_empty() {
         return Ok(());
@@ -30,8 +32,17 @@ pub fn parse(sink: &mut Sink, text: &str) -> Result<(), DepsError> {
                 continue;
             };
             let version = version.trim_start_matches("===").trim_start_matches("==");
+            let name = prop.name.as_str();
+            let norm = crate::package::pep503(name);
+            if sink
+                .packages
+                .iter()
+                .any(|p| p.name == norm && p.version.as_deref() == Some(version))
+            {
+                continue; // in `default` already
+            }
             let line = doc.line(prop.name.range().start);
-            sink.push(prop.name.as_str(), Some(version), line, dev);
+            sink.push(name, Some(version), line, dev);
         }
     }
     Ok(())

@@ -48,7 +48,8 @@ pub fn parse(sink: &mut Sink, text: &str) -> Result<(), DepsError> {
         let Some(path) = scalar(key) else { continue };
         let (mut name, mut ver) = match split_path(&path, version) {
             Ok(Some(nv)) => nv,
-            Ok(None) => continue,
+            // Local and git paths: only the entry's own `name`/`version` can name it.
+            Ok(None) => (String::new(), String::new()),
             Err(()) => {
                 return Err(DepsError::lockfile(
                     sink.path(),
@@ -98,7 +99,7 @@ fn scalar(n: &MarkedYaml<'_>) -> Option<String> {
 }
 
 /// Name and version of a dependency path; `Ok(None)` for local (`file:`) and non-registry
-/// paths, `Err` for a path that is not one.
+/// paths (their entry must name them), `Err` for a path that is not one.
 fn split_path(path: &str, lockfile_version: f64) -> Result<Option<(String, String)>, ()> {
     if path.starts_with("file:") {
         return Ok(None);
