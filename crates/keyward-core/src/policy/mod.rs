@@ -1,6 +1,7 @@
 //! The policy file, `keyward.toml`: parsed strictly. Unknown keys are an error that names
 //! the line, the column and the closest known key.
 
+pub mod deps;
 pub mod env;
 mod error;
 pub mod kinds;
@@ -8,6 +9,7 @@ pub mod rotation;
 mod rules;
 mod scan;
 
+pub use deps::{DepsIgnore, DepsSection};
 pub use env::{EnvironmentSpec, RotationSpec, StripeMode, VariableSpec};
 pub use error::PolicyError;
 pub use kinds::{Generator, Kind, KindDefaults};
@@ -40,6 +42,9 @@ pub struct Policy {
     /// Declared variables and their kinds.
     #[serde(default)]
     pub variables: BTreeMap<String, VariableSpec>,
+    /// `keyward deps` settings and accepted advisories (`[[deps.ignore]]`).
+    #[serde(default)]
+    pub deps: DepsSection,
 }
 
 impl Policy {
@@ -53,6 +58,7 @@ impl Policy {
                 message,
             }
         })?;
+        deps::validate(&policy.deps, text, origin)?;
         Ok(policy)
     }
 
