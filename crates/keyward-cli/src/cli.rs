@@ -3,8 +3,10 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod deps;
 mod rotate;
 mod store;
+pub use deps::{DbCommand, DbDirArg, DepsArgs, DepsCommand};
 pub use rotate::{IncidentCommand, RevokeArgs, RotateArgs, RotateOpts, RotationCommand};
 pub use store::{
     AuditCommand, ExportArgs, ImportArgs, RunArgs, SecretCommand, StoreCommand, StoreOpts,
@@ -64,6 +66,9 @@ pub enum Command {
     /// List incidents or show a post-incident report.
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// Check lockfiles for dependencies with known advisories (offline OSV database), or
+    /// manage the database (`deps db update|status`).
+    Deps(DepsArgs),
 }
 
 /// Output options shared by reporting commands.

@@ -12,10 +12,12 @@
 pub mod affected;
 pub mod db;
 pub mod error;
+pub mod ignore;
 pub mod lockfile;
 pub mod matcher;
 pub mod osv;
 pub mod package;
+pub mod run;
 pub mod version;
 pub mod walk;
 

@@ -3,7 +3,9 @@
 //! * [`human`]: grouped by file, coloured on a terminal, secrets redacted.
 //! * [`json`]: a documented, versioned schema (`docs/json-schema.md`).
 //! * [`sarif`]: SARIF 2.1.0 with a rules table, accepted by GitHub code scanning.
+//! * [`deps`]: the same three formats for `keyward deps` (its own JSON document).
 
+pub mod deps;
 pub mod human;
 pub mod json;
 pub mod sarif;

@@ -15,7 +15,7 @@ pub fn level(s: Severity) -> &'static str {
 }
 
 /// GitHub's `security-severity` (0–10) for a severity.
-fn security_severity(s: Severity) -> &'static str {
+pub(crate) fn security_severity(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "9.5",
         Severity::High => "8.0",

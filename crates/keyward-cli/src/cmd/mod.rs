@@ -2,6 +2,7 @@
 
 mod audit;
 mod baseline;
+mod deps;
 mod env;
 mod exchange;
 mod gitscan;
@@ -43,5 +44,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Rotate(args) => rotate::rotate(args),
         Command::Revoke(args) => revoke::revoke(args),
         Command::Incident(cmd) => revoke::incident(cmd),
+        Command::Deps(args) => deps::run(args),
     }
 }

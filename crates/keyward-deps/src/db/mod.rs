@@ -1,10 +1,12 @@
 //! The offline OSV database: a directory laid out as osv.dev publishes it
-//! (`<Ecosystem>/all.zip`), plus keyward's compact index per ecosystem
-//! (`<Ecosystem>/keyward-index.bin`, or in the user cache when the directory is read-only)
-//! and `keyward-db.json` written by `db update`.
+//! (`<Ecosystem>/all.zip`), plus keyward's compact index per ecosystem and
+//! `keyward-db.json` written by `db update`. The index sits beside the zip in a database
+//! `db update` wrote; for any other directory (a mirror, a read-only copy) it is cached in
+//! `~/.cache/keyward/osv-index/<zip sha256>.bin` and the directory is never written.
 
 pub mod index;
 pub mod meta;
+pub mod status;
 pub mod update;
 
 use crate::error::DepsError;
@@ -75,7 +77,7 @@ impl Database {
             if !ecosystems.contains(&eco) {
                 continue;
             }
-            let (idx, built) = load_index(eco, &zip)?;
+            let (idx, built) = load_index(eco, &zip, db.meta.is_some())?;
             if built {
                 db.built.push(eco);
             }
@@ -104,9 +106,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Load the index for `zip`: from beside it, or from the user cache, when it was built
-/// from these exact bytes; otherwise build it and store it (beside the zip if writable,
-/// else in the cache). Returns whether it was built.
-fn load_index(eco: Ecosystem, zip: &Path) -> Result<(EcosystemIndex, bool), DepsError> {
+/// from these exact bytes; otherwise build it and store it — beside the zip only in a
+/// database keyward owns (`owned`: written by `db update`), else in the user cache keyed
+/// by the zip's hash, so a shared or read-only database directory is never written to.
+/// Returns whether it was built.
+fn load_index(
+    eco: Ecosystem,
+    zip: &Path,
+    owned: bool,
+) -> Result<(EcosystemIndex, bool), DepsError> {
     let bytes = std::fs::read(zip).map_err(|e| DepsError::io(zip.display(), e))?;
     let sha = sha256_hex(&bytes);
     let beside = zip.with_file_name(INDEX_NAME);
@@ -127,7 +135,7 @@ fn load_index(eco: Ecosystem, zip: &Path) -> Result<(EcosystemIndex, bool), Deps
         message,
     })?;
     let data = idx.to_bytes();
-    if write_atomic(&beside, &data).is_err() {
+    if !owned || write_atomic(&beside, &data).is_err() {
         if let Some(c) = cached {
             // Best effort: without a writable cache the next run parses the zip again.
             let _ = c.parent().map(std::fs::create_dir_all);

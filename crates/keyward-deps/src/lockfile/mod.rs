@@ -152,6 +152,41 @@ fn parse_at(
     Ok(sink.packages)
 }
 
+/// Guess the format of lockfile text read from stdin (`--stdin-name` overrides this):
+/// distinctive keys of each format, requirements when nothing else fits.
+pub fn sniff(text: &str) -> LockfileKind {
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    let has = |s: &str| text.contains(s);
+    let line_starts = |s: &str| text.lines().any(|l| l.starts_with(s));
+    if t.starts_with('{') {
+        if has("\"_meta\"") {
+            LockfileKind::PipfileLock
+        } else if has("\"workspaces\"") {
+            LockfileKind::BunLock
+        } else {
+            LockfileKind::PackageLock
+        }
+    } else if has("# yarn lockfile v1") || line_starts("__metadata:") {
+        LockfileKind::YarnLock
+    } else if line_starts("lockfileVersion:") {
+        LockfileKind::PnpmLock
+    } else if line_starts("lock-version") || line_starts("[[packages]]") {
+        LockfileKind::PyLock
+    } else if line_starts("[[package]]") {
+        if has("content-hash") {
+            LockfileKind::PoetryLock
+        } else if has("lock_version") {
+            LockfileKind::PdmLock
+        } else if line_starts("requires-python") {
+            LockfileKind::UvLock
+        } else {
+            LockfileKind::CargoLock
+        }
+    } else {
+        LockfileKind::Requirements
+    }
+}
+
 fn line_of(bytes: &[u8], at: usize) -> usize {
     bytes[..at.min(bytes.len())]
         .iter()
@@ -163,6 +198,29 @@ fn line_of(bytes: &[u8], at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sniffs_stdin_formats() {
+        assert_eq!(
+            sniff("{\"lockfileVersion\": 3, \"packages\": {}}"),
+            LockfileKind::PackageLock
+        );
+        assert_eq!(
+            sniff("{\"_meta\": {}, \"default\": {}}"),
+            LockfileKind::PipfileLock
+        );
+        assert_eq!(sniff("# yarn lockfile v1\n"), LockfileKind::YarnLock);
+        assert_eq!(sniff("lockfileVersion: '9.0'\n"), LockfileKind::PnpmLock);
+        assert_eq!(
+            sniff("version = 4\n\n[[package]]\nname = \"a\"\n"),
+            LockfileKind::CargoLock
+        );
+        assert_eq!(
+            sniff("[[package]]\n[metadata]\ncontent-hash = \"x\"\n"),
+            LockfileKind::PoetryLock
+        );
+        assert_eq!(sniff("django==3.2\n"), LockfileKind::Requirements);
+    }
 
     #[test]
     fn detects_by_file_name() {
