@@ -59,8 +59,12 @@ counts["npm"] += total - sum(counts.values())
 
 npm = packages("npm", counts["npm"], "npm")
 lock = {"name": "bench", "lockfileVersion": 3, "requires": True, "packages": {"": {"name": "bench"}}}
+top = set()
 for i, (n, v) in enumerate(npm):
-    lock["packages"][f"node_modules/{n}" if i % 3 else f"node_modules/x{i}/node_modules/{n}"] = {
+    # One top-level install per name; other versions nest under a parent, as npm does.
+    key = f"node_modules/{n}" if n not in top else f"node_modules/p{i}/node_modules/{n}"
+    top.add(n)
+    lock["packages"][key] = {
         "version": v,
         "resolved": f"https://registry.example/{n}/-/{n}-{v}.tgz",
         "integrity": "sha512-AAAA",

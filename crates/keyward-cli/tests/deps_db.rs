@@ -3,45 +3,23 @@
 
 #[path = "support/files.rs"]
 mod files;
-#[path = "support/osv_server.rs"]
-mod osv_server;
+#[path = "support/deps.rs"]
+mod support;
 
 use files::keyward;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-
-fn shared_osv() -> PathBuf {
-    let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/osv"));
-    assert!(
-        p.join("npm/all.zip").is_file(),
-        "shared/osv is needed ({})",
-        p.display()
-    );
-    p.to_path_buf()
-}
+use support::{make_zip, ran, shared_osv};
 
 fn zip_of(eco: &str) -> Vec<u8> {
     std::fs::read(shared_osv().join(eco).join("all.zip")).unwrap()
 }
 
-/// A zip holding `files` (name, body), stored uncompressed.
-fn make_zip(files: &[(&str, &str)]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, body) in files {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(body.as_bytes()).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
 /// Routes: `/good/<eco>/all.zip` for all three ecosystems, `/corrupt/…` with a garbage
 /// PyPI zip, `/badjson/…` with a PyPI zip holding a document that is not OSV JSON,
 /// `/partial/…` without PyPI (404).
-fn server() -> osv_server::Server {
+fn server() -> support::Server {
     let mut routes = HashMap::new();
     for eco in ["npm", "PyPI", "crates.io"] {
         routes.insert(format!("/good/{eco}/all.zip"), zip_of(eco));
@@ -59,7 +37,7 @@ fn server() -> osv_server::Server {
         "/badjson/PyPI/all.zip".into(),
         make_zip(&[("PYSEC-1.json", "{\"id\": \"PYSEC-1\", \"affected\": [}")]),
     );
-    osv_server::serve(routes)
+    support::serve(routes)
 }
 
 fn db_cmd(db: &Path, cache: &Path) -> assert_cmd::Command {
@@ -89,13 +67,11 @@ fn update_installs_verified_zips_and_records_the_date() {
     let srv = server();
     let db = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let out = db_cmd(db.path(), cache.path())
-        .args(["update", "--url", &format!("{}/good/", srv.base)])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let out = ran(
+        db_cmd(db.path(), cache.path()).args(["update", "--url", &format!("{}/good/", srv.base)]),
+        0,
+    );
+    let text = out.0;
     assert!(
         text.contains("npm            23 advisories (0 withdrawn)"),
         "{text}"
@@ -130,13 +106,8 @@ fn update_installs_verified_zips_and_records_the_date() {
     assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
 
     // status: age, source, counts.
-    let out = db_cmd(db.path(), cache.path())
-        .arg("status")
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let out = ran(db_cmd(db.path(), cache.path()).arg("status"), 0);
+    let text = out.0;
     assert!(text.contains(&format!("updated   {today}")), "{text}");
     assert!(text.contains("ago) from http://127.0.0.1:"), "{text}");
     assert!(
@@ -144,13 +115,11 @@ fn update_installs_verified_zips_and_records_the_date() {
         "{text}"
     );
     assert!(!text.contains("stale"), "{text}");
-    let out = db_cmd(db.path(), cache.path())
-        .args(["status", "-f", "json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
-    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = ran(
+        db_cmd(db.path(), cache.path()).args(["status", "-f", "json"]),
+        0,
+    );
+    let status: Value = serde_json::from_str(&out.0).unwrap();
     assert_eq!(status["recorded"], true);
     assert_eq!(status["ecosystems"].as_array().unwrap().len(), 3);
 
@@ -205,13 +174,15 @@ fn a_bad_download_leaves_the_old_database_intact() {
         ),
         ("partial", "404"),
     ] {
-        let out = db_cmd(db.path(), cache.path())
-            .args(["update", "--url", &format!("{}/{prefix}", srv.base)])
-            .assert()
-            .code(2)
-            .get_output()
-            .clone();
-        let err = String::from_utf8(out.stderr).unwrap();
+        let out = ran(
+            db_cmd(db.path(), cache.path()).args([
+                "update",
+                "--url",
+                &format!("{}/{prefix}", srv.base),
+            ]),
+            2,
+        );
+        let err = out.1;
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(
             err.starts_with(&format!(
@@ -256,13 +227,11 @@ fn update_can_fetch_some_ecosystems_and_rejects_bad_urls() {
             "credentials in the database URL are not supported",
         ),
     ] {
-        let out = db_cmd(db.path(), cache.path())
-            .args(["update", "--url", url])
-            .assert()
-            .code(2)
-            .get_output()
-            .clone();
-        let err = String::from_utf8(out.stderr).unwrap();
+        let out = ran(
+            db_cmd(db.path(), cache.path()).args(["update", "--url", url]),
+            2,
+        );
+        let err = out.1;
         assert!(err.contains(msg) && !err.contains("hunter2"), "{err}");
     }
     db_cmd(db.path(), cache.path())
@@ -275,13 +244,8 @@ fn update_can_fetch_some_ecosystems_and_rejects_bad_urls() {
 #[test]
 fn status_of_a_database_not_written_by_update_and_of_none() {
     let cache = tempfile::tempdir().unwrap();
-    let out = db_cmd(&shared_osv(), cache.path())
-        .arg("status")
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let out = ran(db_cmd(&shared_osv(), cache.path()).arg("status"), 0);
+    let text = out.0;
     assert!(text.contains("updated   not recorded"), "{text}");
     assert!(
         text.contains("npm           23 advisories (0 withdrawn) for "),

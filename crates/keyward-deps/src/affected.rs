@@ -15,23 +15,28 @@ pub struct Target<'a> {
     pub raw: &'a str,
     /// The parsed version.
     pub version: Version,
+    /// Its key in explicit version lists ([`Version::key`]).
+    pub key: String,
 }
 
 impl<'a> Target<'a> {
     /// Parse `raw` in `eco`'s order.
     pub fn new(eco: Ecosystem, raw: &'a str) -> Target<'a> {
+        let version = Version::parse(eco, raw);
         Target {
             eco,
             raw,
-            version: Version::parse(eco, raw),
+            key: version.key(raw),
+            version,
         }
     }
 }
 
-/// A parsed event; `None` bound means "0" (before every version).
+/// A parsed event; `at: None` means "0" (before every version).
 struct Bound {
     kind: u8,
     at: Option<Version>,
+    raw: String,
 }
 
 const INTRODUCED: u8 = 0;
@@ -47,7 +52,11 @@ fn bound(eco: Ecosystem, e: &Event) -> Bound {
         Event::Limit(v) => (LIMIT, v),
     };
     let at = (!(kind == INTRODUCED && v == "0")).then(|| Version::parse(eco, v));
-    Bound { kind, at }
+    Bound {
+        kind,
+        at,
+        raw: v.clone(),
+    }
 }
 
 fn cmp_bound(a: &Bound, b: &Bound) -> Ordering {
@@ -60,52 +69,79 @@ fn cmp_bound(a: &Bound, b: &Bound) -> Ordering {
     .then(a.kind.cmp(&b.kind))
 }
 
-/// True when `v` is inside the range given by `events`.
-pub fn in_range(eco: Ecosystem, events: &[Event], v: &Version) -> bool {
-    let mut bounds: Vec<Bound> = events.iter().map(|e| bound(eco, e)).collect();
-    bounds.sort_by(cmp_bound);
+/// The ranges of one entry, parsed and sorted once, then asked about many versions.
+pub struct Ranges {
+    ranges: Vec<Vec<Bound>>,
+}
+
+impl Ranges {
+    /// Parse every range of `a` in `eco`'s order.
+    pub fn new(eco: Ecosystem, a: &Affect) -> Ranges {
+        let ranges = a
+            .ranges
+            .iter()
+            .map(|r| {
+                let mut b: Vec<Bound> = r.iter().map(|e| bound(eco, e)).collect();
+                b.sort_by(cmp_bound);
+                b
+            })
+            .collect();
+        Ranges { ranges }
+    }
+
+    /// True when any range holds `v`.
+    pub fn contains(&self, v: &Version) -> bool {
+        self.ranges.iter().any(|r| in_sorted(r, v))
+    }
+
+    /// The `fixed` versions above `v`, lowest first.
+    pub fn fixes_above(&self, v: &Version) -> Vec<(&Version, &str)> {
+        let mut out: Vec<(&Version, &str)> = self
+            .ranges
+            .iter()
+            .flatten()
+            .filter(|b| b.kind == FIXED)
+            .filter_map(|b| b.at.as_ref().map(|at| (at, b.raw.as_str())))
+            .filter(|(at, _)| *at > v)
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(b.0));
+        out
+    }
+}
+
+/// OSV evaluation of one range whose bounds are sorted.
+fn in_sorted(bounds: &[Bound], v: &Version) -> bool {
     let mut affected = false;
-    for b in &bounds {
-        let at_or_below = |inclusive: bool| match &b.at {
+    for b in bounds {
+        let reached = |inclusive: bool| match &b.at {
             None => true,
             Some(x) if inclusive => x <= v,
             Some(x) => x < v,
         };
         match b.kind {
-            INTRODUCED if at_or_below(true) => affected = true,
-            FIXED if at_or_below(true) => affected = false,
-            LAST_AFFECTED if at_or_below(false) => affected = false,
-            LIMIT if at_or_below(true) => return false,
+            INTRODUCED if reached(true) => affected = true,
+            FIXED if reached(true) => affected = false,
+            LAST_AFFECTED if reached(false) => affected = false,
+            LIMIT if reached(true) => return false,
             _ => {}
         }
     }
     affected
 }
 
-/// True when the entry lists `t` explicitly or any of its ranges holds it. Versions that
-/// are not real versions of the scheme (git URLs, legacy strings) only match the list.
-pub fn is_affected(a: &Affect, t: &Target<'_>) -> bool {
-    let listed = a
-        .versions
-        .iter()
-        .any(|s| s == t.raw || (t.version.is_canonical() && Version::parse(t.eco, s) == t.version));
-    listed || (t.version.is_canonical() && a.ranges.iter().any(|r| in_range(t.eco, r, &t.version)))
+/// True when `v` is inside the range given by `events`.
+pub fn in_range(eco: Ecosystem, events: &[Event], v: &Version) -> bool {
+    let mut bounds: Vec<Bound> = events.iter().map(|e| bound(eco, e)).collect();
+    bounds.sort_by(cmp_bound);
+    in_sorted(&bounds, v)
 }
 
-/// The `fixed` versions of an entry above `t`, lowest first.
-pub fn fixes_above(a: &Affect, t: &Target<'_>) -> Vec<(Version, String)> {
-    let mut out: Vec<(Version, String)> = a
-        .ranges
-        .iter()
-        .flatten()
-        .filter_map(|e| match e {
-            Event::Fixed(f) => Some((Version::parse(t.eco, f), f.clone())),
-            _ => None,
-        })
-        .filter(|(v, _)| *v > t.version)
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+/// True when the entry lists `t` explicitly or any of its (parsed) ranges holds it.
+/// Versions that are not real versions of the scheme (git URLs, legacy strings) only
+/// match the list.
+pub fn is_affected(a: &Affect, ranges: &Ranges, t: &Target<'_>) -> bool {
+    a.versions.binary_search(&t.key).is_ok()
+        || (t.version.is_canonical() && ranges.contains(&t.version))
 }
 
 #[cfg(test)]
@@ -174,14 +210,31 @@ mod tests {
         let a = Affect {
             advisory: 0,
             ranges: vec![ev(&[("i", "0")])],
-            versions: vec!["1.0".into(), "git-thing".into()],
+            versions: crate::db::index::version_keys(
+                Ecosystem::PyPI,
+                &["1.0".into(), "git-thing".into()],
+            ),
             informational: None,
         };
-        assert!(is_affected(&a, &Target::new(Ecosystem::PyPI, "1.0.0")));
-        assert!(is_affected(&a, &Target::new(Ecosystem::PyPI, "git-thing")));
+        let r = Ranges::new(Ecosystem::PyPI, &a);
+        assert!(is_affected(&a, &r, &Target::new(Ecosystem::PyPI, "1.0.0")));
+        assert!(is_affected(
+            &a,
+            &r,
+            &Target::new(Ecosystem::PyPI, "git-thing")
+        ));
         assert!(!is_affected(
             &a,
+            &r,
             &Target::new(Ecosystem::PyPI, "other-thing")
         ));
+        let b = Affect {
+            ranges: vec![ev(&[("i", "0"), ("f", "2.0"), ("i", "3"), ("f", "1.5")])],
+            ..a.clone()
+        };
+        let v = Version::parse(Ecosystem::PyPI, "1.0");
+        let rb = Ranges::new(Ecosystem::PyPI, &b);
+        let fixes: Vec<&str> = rb.fixes_above(&v).into_iter().map(|f| f.1).collect();
+        assert_eq!(fixes, ["1.5", "2.0"]);
     }
 }

@@ -2,14 +2,15 @@
 //! records that are one vulnerability under several ids merged by alias), the highest
 //! severity, and the lowest version that fixes all of them.
 
-use crate::affected::{fixes_above, is_affected, Target};
+use crate::affected::{is_affected, Ranges, Target};
 use crate::db::index::{Affect, EcosystemIndex};
 use crate::db::Database;
 use crate::osv::{Rating, SeveritySource};
 use crate::package::{Ecosystem, Package};
+use crate::version::Version;
 use keyward_core::Severity;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What kind of advisory: a vulnerability, or a RustSec informational notice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -98,6 +99,8 @@ pub fn audit(
     ignored: &dyn Fn(&Package, &[&str]) -> bool,
 ) -> Audit {
     let mut out = Audit::default();
+    // Ranges parsed once per package name, however many versions of it are checked.
+    let mut parsed: HashMap<(Ecosystem, &str), Vec<Ranges>> = HashMap::new();
     for p in packages {
         let (Some(idx), Some(version)) = (db.index(p.ecosystem), p.version.as_deref()) else {
             continue;
@@ -105,10 +108,22 @@ pub fn audit(
         let Some(affects) = idx.packages.get(&p.name) else {
             continue;
         };
+        let ranges = parsed
+            .entry((p.ecosystem, p.name.as_str()))
+            .or_insert_with(|| {
+                affects
+                    .iter()
+                    .map(|a| Ranges::new(p.ecosystem, a))
+                    .collect()
+            });
         let target = Target::new(p.ecosystem, version);
-        let mut hits: Vec<&Affect> = affects.iter().filter(|a| is_affected(a, &target)).collect();
+        let mut hits: Vec<Hit<'_>> = affects
+            .iter()
+            .zip(ranges.iter())
+            .filter(|(a, r)| is_affected(a, r, &target))
+            .collect();
         let before = hits.len();
-        hits.retain(|a| {
+        hits.retain(|(a, _)| {
             let adv = &idx.advisories[a.advisory as usize];
             let names: Vec<&str> = std::iter::once(adv.id.as_str())
                 .chain(adv.aliases.iter().map(String::as_str))
@@ -123,11 +138,14 @@ pub fn audit(
     out
 }
 
+/// An entry affecting a package, with its parsed ranges.
+type Hit<'a> = (&'a Affect, &'a Ranges);
+
 /// Merge and rate the entries `hits` affecting `p`.
 fn vulnerable(
     idx: &EcosystemIndex,
     p: &Package,
-    hits: &[&Affect],
+    hits: &[Hit<'_>],
     target: &Target<'_>,
 ) -> VulnerablePackage {
     let mut advisories: Vec<AdvisoryMatch> = group(idx, hits)
@@ -149,21 +167,24 @@ fn vulnerable(
 }
 
 /// The lowest `fixed` version above the installed one that none of `hits` affects.
-fn combined_fix(hits: &[&Affect], t: &Target<'_>) -> Option<String> {
-    let mut candidates: Vec<_> = hits.iter().flat_map(|a| fixes_above(a, t)).collect();
-    candidates.sort_by(|a, b| a.0.cmp(&b.0));
+fn combined_fix(hits: &[Hit<'_>], t: &Target<'_>) -> Option<String> {
+    let mut candidates: Vec<(&Version, &str)> = hits
+        .iter()
+        .flat_map(|(_, r)| r.fixes_above(&t.version))
+        .collect();
+    candidates.sort_by(|a, b| a.0.cmp(b.0));
     candidates.dedup_by(|a, b| a.0 == b.0);
     candidates.into_iter().find_map(|(_, raw)| {
-        let c = Target::new(t.eco, &raw);
-        (!hits.iter().any(|a| is_affected(a, &c))).then(|| raw.clone())
+        let c = Target::new(t.eco, raw);
+        (!hits.iter().any(|(a, r)| is_affected(a, r, &c))).then(|| raw.to_string())
     })
 }
 
 /// Group entries whose advisories share an id or alias (one vulnerability published by
 /// several databases), preserving first-seen order.
-fn group<'a>(idx: &EcosystemIndex, hits: &[&'a Affect]) -> Vec<Vec<&'a Affect>> {
-    let mut groups: Vec<(Vec<String>, Vec<&'a Affect>)> = Vec::new();
-    for &a in hits {
+fn group<'a>(idx: &EcosystemIndex, hits: &[Hit<'a>]) -> Vec<Vec<Hit<'a>>> {
+    let mut groups: Vec<(Vec<String>, Vec<Hit<'a>>)> = Vec::new();
+    for &(a, r) in hits {
         let adv = &idx.advisories[a.advisory as usize];
         let names: Vec<String> = std::iter::once(&adv.id)
             .chain(&adv.aliases)
@@ -175,7 +196,7 @@ fn group<'a>(idx: &EcosystemIndex, hits: &[&'a Affect]) -> Vec<Vec<&'a Affect>> 
             .filter(|(_, (ids, _))| names.iter().any(|n| ids.contains(n)))
             .map(|(i, _)| i)
             .collect();
-        let mut merged = (names, vec![a]);
+        let mut merged = (names, vec![(a, r)]);
         for &i in joined.iter().rev() {
             let (ids, members) = groups.remove(i);
             merged.0.extend(ids);
@@ -194,10 +215,10 @@ fn native_prefix(eco: Ecosystem) -> &'static str {
     }
 }
 
-fn merge(idx: &EcosystemIndex, members: &[&Affect], t: &Target<'_>) -> AdvisoryMatch {
+fn merge(idx: &EcosystemIndex, members: &[Hit<'_>], t: &Target<'_>) -> AdvisoryMatch {
     let advs: Vec<_> = members
         .iter()
-        .map(|a| &idx.advisories[a.advisory as usize])
+        .map(|(a, _)| &idx.advisories[a.advisory as usize])
         .collect();
     let primary = advs
         .iter()
@@ -213,8 +234,8 @@ fn merge(idx: &EcosystemIndex, members: &[&Affect], t: &Target<'_>) -> AdvisoryM
         .collect();
     aliases.sort();
     aliases.dedup();
-    let informational = members.iter().find_map(|a| a.informational.as_deref());
-    let all_informational = members.iter().all(|a| a.informational.is_some());
+    let informational = members.iter().find_map(|(a, _)| a.informational.as_deref());
+    let all_informational = members.iter().all(|(a, _)| a.informational.is_some());
     let kind = if all_informational {
         AdvisoryKind::of(informational)
     } else {

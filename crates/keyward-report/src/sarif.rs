@@ -77,6 +77,11 @@ pub fn render(r: &Report<'_>) -> String {
             })
         })
         .collect();
+    log(rules, results)
+}
+
+/// A SARIF 2.1.0 log with one keyward run of `rules` and `results`.
+pub(crate) fn log(rules: Vec<Value>, results: Vec<Value>) -> String {
     let v = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

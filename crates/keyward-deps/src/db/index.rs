@@ -5,12 +5,13 @@
 
 use crate::osv::{self, Rating, Record};
 use crate::package::Ecosystem;
+use crate::version::Version;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Read;
 
 /// Bumped whenever the stored layout changes; older index files are rebuilt.
-pub const INDEX_FORMAT: u32 = 1;
+pub const INDEX_FORMAT: u32 = 2;
 const MAGIC: &str = "keyward-osv-index";
 
 /// One advisory, as reported.
@@ -46,7 +47,7 @@ pub struct Affect {
     pub advisory: u32,
     /// Every `SEMVER`/`ECOSYSTEM` range of the entry, each a list of events.
     pub ranges: Vec<Vec<Event>>,
-    /// Explicitly listed versions.
+    /// Explicitly listed versions, as sorted [`Version::key`]s (`1.0` and `1.0.0` are one).
     pub versions: Vec<String>,
     /// RustSec `informational` kind (`unmaintained`, `unsound`, `notice`).
     pub informational: Option<String>,
@@ -145,7 +146,7 @@ impl EcosystemIndex {
                 .push(Affect {
                     advisory,
                     ranges,
-                    versions: a.versions.clone(),
+                    versions: version_keys(self.ecosystem, &a.versions),
                     informational,
                 });
             used = true;
@@ -177,6 +178,17 @@ impl EcosystemIndex {
         }
         postcard::from_bytes(&bytes[nl + 1..]).ok()
     }
+}
+
+/// The lookup keys of an explicit `versions` list, sorted and de-duplicated.
+pub fn version_keys(eco: Ecosystem, versions: &[String]) -> Vec<String> {
+    let mut keys: Vec<String> = versions
+        .iter()
+        .map(|v| Version::parse(eco, v).key(v))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 fn event(e: &osv::Event) -> Option<Event> {

@@ -40,6 +40,19 @@ impl Version {
     }
 }
 
+impl Version {
+    /// A string equal for two versions exactly when they are equal in the ecosystem's
+    /// order (`1.0` and `1.0.0`, `1.0-1` and `1.0.post1`); strings that are not versions of
+    /// the scheme keep their own text. Used to look versions up in explicit lists.
+    pub fn key(&self, raw: &str) -> String {
+        match self {
+            Version::Semver(v) if v.is_canonical() => v.key(),
+            Version::Pypi(v) if v.is_pep440() => v.key(),
+            _ => format!("raw:{}", raw.trim()),
+        }
+    }
+}
+
 impl PartialOrd for Version {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))

@@ -24,6 +24,21 @@ impl PypiVersion {
         }
     }
 
+    /// The normal form with trailing zero release components dropped (legacy strings:
+    /// their legacy key).
+    pub fn key(&self) -> String {
+        match self {
+            PypiVersion::Pep440(v) => {
+                let mut release = v.release().to_vec();
+                while release.len() > 1 && release.last() == Some(&0) {
+                    release.pop();
+                }
+                v.clone().with_release(release).to_string()
+            }
+            PypiVersion::Legacy(k) => format!("legacy:{k}"),
+        }
+    }
+
     /// True for a valid PEP 440 version.
     pub fn is_pep440(&self) -> bool {
         matches!(self, PypiVersion::Pep440(_))
@@ -118,6 +133,16 @@ mod tests {
         assert_eq!(cmp("1.0-1", "1.0.post1"), Ordering::Equal);
         assert_eq!(cmp("0.9.c", "0.9rc0"), Ordering::Equal);
         assert_eq!(cmp("v1.2", "1.2"), Ordering::Equal);
+    }
+
+    #[test]
+    fn keys_are_equal_exactly_for_equal_versions() {
+        let key = |s: &str| PypiVersion::parse(s).key();
+        assert_eq!(key("1.0"), key("1.0.0"));
+        assert_eq!(key("1.0-1"), key("1.0.post1"));
+        assert_eq!(key("V1.2RC1"), key("1.2rc1"));
+        assert_ne!(key("1.0"), key("1.0.1"));
+        assert_ne!(key("1.0+local"), key("1.0"));
     }
 
     #[test]

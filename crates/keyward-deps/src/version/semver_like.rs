@@ -51,6 +51,20 @@ impl SemverLike {
         }
     }
 
+    /// A canonical form: trailing zero components dropped, prerelease kept, build dropped.
+    pub fn key(&self) -> String {
+        let mut release: &[String] = &self.release;
+        while release.len() > 1 && release.last().is_some_and(|c| c == "0") {
+            release = &release[..release.len() - 1];
+        }
+        let mut k = release.join(".");
+        if !self.pre.is_empty() {
+            k.push('-');
+            k.push_str(&self.pre.join("."));
+        }
+        k
+    }
+
     /// True when the string started with a digit (after an optional `v`).
     pub fn is_canonical(&self) -> bool {
         self.canonical

@@ -2,7 +2,7 @@
 //! package and advisory, located at the line that declares the package.
 
 use super::{advisory_url, DepsReport};
-use crate::sarif::{level, security_severity};
+use crate::sarif::{level, log, security_severity};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -57,20 +57,5 @@ pub fn render(r: &DepsReport<'_>) -> String {
             }));
         }
     }
-    let v = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "keyward",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/keyward/keyward",
-                "rules": rules,
-            }},
-            "results": results,
-        }]
-    });
-    let mut out = serde_json::to_string_pretty(&v).expect("JSON values serialize");
-    out.push('\n');
-    out
+    log(rules, results)
 }

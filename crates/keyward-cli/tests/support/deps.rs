@@ -1,9 +1,45 @@
-//! A throw-away HTTP server on 127.0.0.1 serving fixed bodies by path, for `db update`.
+//! Helpers of the `keyward deps` end-to-end tests: the shared OSV data, zips, a command's
+//! output at an expected exit code, and a throw-away HTTP server on 127.0.0.1 serving fixed
+//! bodies by path, for `db update`.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+/// `shared/osv` beside the checkout; fails loudly when it is missing.
+pub fn shared_osv() -> PathBuf {
+    let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/osv"));
+    assert!(
+        p.join("PyPI/all.zip").is_file(),
+        "shared/osv is needed beside the checkout ({})",
+        p.display()
+    );
+    p.to_path_buf()
+}
+
+/// A zip holding `files` (name, body), stored uncompressed.
+pub fn make_zip(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, body) in files {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(body.as_bytes()).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// Run `c`, assert its exit code, return (stdout, stderr).
+pub fn ran(c: &mut assert_cmd::Command, code: i32) -> (String, String) {
+    let out = c.assert().code(code).get_output().clone();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
 
 /// The running server: its base URL and the paths requested so far.
 pub struct Server {
