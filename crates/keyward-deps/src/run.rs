@@ -9,10 +9,11 @@ use crate::ignore::Ignores;
 use crate::lockfile::{self, LockfileKind};
 use crate::matcher::{audit, VulnerablePackage};
 use crate::package::{Ecosystem, Package};
-use crate::walk::{discover, WalkOptions};
+use crate::walk::{discover, Found, WalkOptions};
 use keyward_core::policy::DepsIgnore;
 use keyward_scan::post::date::Day;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::time::{Duration, SystemTime};
 
 /// Default `[deps] max_db_age_days`.
@@ -73,27 +74,38 @@ pub fn run(opts: &Options) -> Result<Outcome, DepsError> {
             Err(e) => out.errors.push(e),
         }
     }
-    if !opts.paths.is_empty() {
-        for f in discover(&opts.paths, &opts.walk)? {
-            out.lockfiles.push(f.shown.clone());
-            match lockfile::read(f.kind, &f.path, &f.shown) {
-                Ok(p) => packages.extend(p),
-                Err(e) => out.errors.push(e),
-            }
+    let found = if opts.paths.is_empty() {
+        Vec::new()
+    } else {
+        discover(&opts.paths, &opts.walk)?
+    };
+    out.lockfiles.extend(found.iter().map(|f| f.shown.clone()));
+    if out.lockfiles.is_empty() {
+        out.notes.push("no lockfiles found".into());
+        return Ok(out);
+    }
+    // The ecosystems are known from the file names: the database opens on one thread
+    // while the lockfiles are parsed on the others.
+    let mut ecosystems: Vec<Ecosystem> = found.iter().map(|f| f.kind.ecosystem()).collect();
+    ecosystems.extend(opts.stdin.iter().map(|(k, _)| k.ecosystem()));
+    ecosystems.sort();
+    ecosystems.dedup();
+    let (db, parsed) = std::thread::scope(|s| {
+        let db = s.spawn(|| Database::open(&opts.db_dir, &ecosystems));
+        let parsed = read_all(&found);
+        (db.join().expect("database thread"), parsed)
+    });
+    for r in parsed {
+        match r {
+            Ok(p) => packages.extend(p),
+            Err(e) => out.errors.push(e),
         }
     }
     packages.sort();
     packages.dedup();
     out.packages = packages.len();
     out.unpinned = packages.iter().filter(|p| p.version.is_none()).count();
-    if out.lockfiles.is_empty() {
-        out.notes.push("no lockfiles found".into());
-        return Ok(out);
-    }
-    let mut ecosystems: Vec<Ecosystem> = packages.iter().map(|p| p.ecosystem).collect();
-    ecosystems.sort();
-    ecosystems.dedup();
-    let db = Database::open(&opts.db_dir, &ecosystems)?;
+    let db = db?;
     for eco in &ecosystems {
         if db.index(*eco).is_none() {
             out.warnings.push(format!(
@@ -136,6 +148,35 @@ pub fn run(opts: &Options) -> Result<Outcome, DepsError> {
         ));
     }
     Ok(out)
+}
+
+/// Read every lockfile, in parallel (one worker per core), results in input order.
+fn read_all(found: &[Found]) -> Vec<Result<Vec<Package>, DepsError>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, found.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, Result<Vec<Package>, DepsError>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, AtomicOrdering::Relaxed);
+                        let Some(f) = found.get(i) else { break };
+                        mine.push((i, lockfile::read(f.kind, &f.path, &f.shown)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("lockfile worker"))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 fn stale_warning(db: &Database, opts: &Options, out: &mut Outcome) {

@@ -70,16 +70,34 @@ impl Database {
             zip_time: None,
             built: Vec::new(),
         };
-        for eco in present {
+        for eco in &present {
             let zip = dir.join(eco.as_str()).join(ZIP_NAME);
             let mtime = std::fs::metadata(&zip).and_then(|m| m.modified()).ok();
             db.zip_time = db.zip_time.max(mtime);
-            if !ecosystems.contains(&eco) {
-                continue;
-            }
-            let (idx, built) = load_index(eco, &zip, db.meta.is_some())?;
+        }
+        let owned = db.meta.is_some();
+        let wanted: Vec<Ecosystem> = present
+            .into_iter()
+            .filter(|e| ecosystems.contains(e))
+            .collect();
+        // One thread per ecosystem: hashing a zip and decoding its index are independent.
+        let loaded: Vec<Result<(EcosystemIndex, bool), DepsError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = wanted
+                .iter()
+                .map(|eco| {
+                    let zip = dir.join(eco.as_str()).join(ZIP_NAME);
+                    s.spawn(move || load_index(*eco, &zip, owned))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("index thread"))
+                .collect()
+        });
+        for r in loaded {
+            let (idx, built) = r?;
             if built {
-                db.built.push(eco);
+                db.built.push(idx.ecosystem);
             }
             db.indexes.push(idx);
         }

@@ -5,7 +5,6 @@
 use super::lines::{LineIndex, Sink};
 use crate::error::DepsError;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use toml::Spanned;
 
 /// Which TOML lockfile.
@@ -41,8 +40,6 @@ struct Entry {
     groups: Vec<String>,
     #[serde(default)]
     source: Option<toml::Value>,
-    #[serde(flatten)]
-    _rest: BTreeMap<String, toml::Value>,
 }
 
 /// Read one TOML lockfile of `flavor`.
