@@ -85,7 +85,7 @@ fn read_case(dir: &Path, kind: LockfileKind, by_name: bool) -> Result<Pkgs, Stri
     let mut packages: Vec<Package> = Vec::new();
     if by_name {
         let found =
-            discover(&[fixture_dir.clone()], &WalkOptions::default()).map_err(|e| e.to_string())?;
+            discover(std::slice::from_ref(&fixture_dir), &WalkOptions::default()).map_err(|e| e.to_string())?;
         for f in found {
             packages.extend(lockfile::read(f.kind, &f.path, &f.shown).map_err(|e| e.to_string())?);
         }

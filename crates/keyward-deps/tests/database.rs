@@ -182,9 +182,7 @@ fn informational_entries_are_info_and_named_by_kind() {
             ),
             (
                 "b.json",
-                format!(
-                    r#"{{"id": "RUSTSEC-2", "withdrawn": "2024-01-01T00:00:00Z", "affected": [{{"package": {{"ecosystem": "crates.io", "name": "c"}}, "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0.0.0-0"}}]}}]}}]}}"#
-                ),
+                r#"{"id": "RUSTSEC-2", "withdrawn": "2024-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "crates.io", "name": "c"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0.0.0-0"}]}]}]}"#.to_string(),
             ),
         ],
     );
