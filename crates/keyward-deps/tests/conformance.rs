@@ -84,8 +84,8 @@ fn read_case(dir: &Path, kind: LockfileKind, by_name: bool) -> Result<Pkgs, Stri
         .collect();
     let mut packages: Vec<Package> = Vec::new();
     if by_name {
-        let found =
-            discover(std::slice::from_ref(&fixture_dir), &WalkOptions::default()).map_err(|e| e.to_string())?;
+        let found = discover(std::slice::from_ref(&fixture_dir), &WalkOptions::default())
+            .map_err(|e| e.to_string())?;
         for f in found {
             packages.extend(lockfile::read(f.kind, &f.path, &f.shown).map_err(|e| e.to_string())?);
         }
