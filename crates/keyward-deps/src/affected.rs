@@ -15,20 +15,24 @@ pub struct Target<'a> {
     pub raw: &'a str,
     /// The parsed version.
     pub version: Version,
-    /// Its key in explicit version lists ([`Version::key`]).
-    pub key: String,
+    /// Its key in explicit version lists ([`Version::key`]), computed on first use.
+    key: std::cell::OnceCell<String>,
 }
 
 impl<'a> Target<'a> {
     /// Parse `raw` in `eco`'s order.
     pub fn new(eco: Ecosystem, raw: &'a str) -> Target<'a> {
-        let version = Version::parse(eco, raw);
         Target {
             eco,
             raw,
-            key: version.key(raw),
-            version,
+            version: Version::parse(eco, raw),
+            key: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The key of this version in explicit version lists.
+    pub fn key(&self) -> &str {
+        self.key.get_or_init(|| self.version.key(self.raw))
     }
 }
 
@@ -140,7 +144,10 @@ pub fn in_range(eco: Ecosystem, events: &[Event], v: &Version) -> bool {
 /// Versions that are not real versions of the scheme (git URLs, legacy strings) only
 /// match the list.
 pub fn is_affected(a: &Affect, ranges: &Ranges, t: &Target<'_>) -> bool {
-    a.versions.binary_search(&t.key).is_ok()
+    (!a.versions.is_empty()
+        && a.versions
+            .binary_search_by(|k| k.as_str().cmp(t.key()))
+            .is_ok())
         || (t.version.is_canonical() && ranges.contains(&t.version))
 }
 

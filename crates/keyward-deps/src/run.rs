@@ -122,14 +122,8 @@ pub fn run(opts: &Options) -> Result<Outcome, DepsError> {
     out.suppressed = result.suppressed;
     out.found = result.found;
     out.found.sort_by(|a, b| {
-        let key = |v: &VulnerablePackage| {
-            (
-                v.package.path.clone(),
-                v.package.line,
-                v.package.name.clone(),
-            )
-        };
-        key(a).cmp(&key(b))
+        let (p, q) = (&a.package, &b.package);
+        (&p.path, p.line, &p.name).cmp(&(&q.path, q.line, &q.name))
     });
     if out.suppressed > 0 {
         out.notes.push(format!(
