@@ -3,9 +3,11 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod deps;
 mod infra;
 mod rotate;
 mod store;
+pub use deps::{DbCommand, DbDirArg, DepsArgs, DepsCommand};
 pub use infra::{InfraArgs, InfraChecksCommand, InfraCommand, InfraRunArgs, WhoCanArgs};
 pub use rotate::{IncidentCommand, RevokeArgs, RotateArgs, RotateOpts, RotationCommand};
 pub use store::{
@@ -69,6 +71,9 @@ pub enum Command {
     /// Check Kubernetes manifests, Dockerfiles, compose and configuration files against the
     /// policies (pod security, NetworkPolicies, RBAC, literal secrets, sslmode, CORS).
     Infra(InfraArgs),
+    /// Check lockfiles for dependencies with known advisories (offline OSV database), or
+    /// manage the database (`deps db update|status`).
+    Deps(DepsArgs),
 }
 
 /// Output options shared by reporting commands.

@@ -4,7 +4,7 @@ use crate::Report;
 use keyward_core::Severity;
 use std::fmt::Write;
 
-fn paint(on: bool, code: &str, text: &str) -> String {
+pub(crate) fn paint(on: bool, code: &str, text: &str) -> String {
     if on {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
@@ -12,7 +12,7 @@ fn paint(on: bool, code: &str, text: &str) -> String {
     }
 }
 
-fn severity_colour(s: Severity) -> &'static str {
+pub(crate) fn severity_colour(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "1;31",
         Severity::High => "31",

@@ -5,7 +5,9 @@
 //! * [`sarif`]: SARIF 2.1.0 with a rules table, accepted by GitHub code scanning.
 //! * [`objects`]: the `object` (kind, namespace, name, container) of `keyward infra`
 //!   findings, added to rendered JSON and SARIF.
+//! * [`deps`]: the same three formats for `keyward deps` (its own JSON document).
 
+pub mod deps;
 pub mod human;
 pub mod json;
 pub mod objects;

@@ -15,7 +15,7 @@ pub fn level(s: Severity) -> &'static str {
 }
 
 /// GitHub's `security-severity` (0–10) for a severity.
-fn security_severity(s: Severity) -> &'static str {
+pub(crate) fn security_severity(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "9.5",
         Severity::High => "8.0",
@@ -77,6 +77,11 @@ pub fn render(r: &Report<'_>) -> String {
             })
         })
         .collect();
+    log(rules, results)
+}
+
+/// A SARIF 2.1.0 log with one keyward run of `rules` and `results`.
+pub(crate) fn log(rules: Vec<Value>, results: Vec<Value>) -> String {
     let v = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

@@ -2,6 +2,7 @@
 
 mod audit;
 mod baseline;
+mod deps;
 mod env;
 mod exchange;
 mod gitscan;
@@ -45,5 +46,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Revoke(args) => revoke::revoke(args),
         Command::Incident(cmd) => revoke::incident(cmd),
         Command::Infra(args) => infra::run(args),
+        Command::Deps(args) => deps::run(args),
     }
 }

@@ -1,6 +1,7 @@
 //! The policy file, `keyward.toml`: parsed strictly. Unknown keys are an error that names
 //! the line, the column and the closest known key.
 
+pub mod deps;
 pub mod env;
 mod error;
 pub mod infra;
@@ -9,6 +10,7 @@ pub mod rotation;
 mod rules;
 mod scan;
 
+pub use deps::{DepsIgnore, DepsSection};
 pub use env::{EnvironmentSpec, RotationSpec, StripeMode, VariableSpec};
 pub use error::{line_col, PolicyError};
 pub use infra::{Date, InfraAllow, InfraSection};
@@ -45,6 +47,9 @@ pub struct Policy {
     /// `keyward infra` settings and reviewed suppressions.
     #[serde(default)]
     pub infra: InfraSection,
+    /// `keyward deps` settings and accepted advisories (`[[deps.ignore]]`).
+    #[serde(default)]
+    pub deps: DepsSection,
 }
 
 impl Policy {
@@ -58,6 +63,7 @@ impl Policy {
                 message,
             }
         })?;
+        deps::validate(&policy.deps, text, origin)?;
         Ok(policy)
     }
 
