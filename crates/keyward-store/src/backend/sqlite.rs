@@ -1,11 +1,11 @@
 //! SQLite backend: one file (default `.keyward/store.db`), WAL mode, writers serialized by
 //! `BEGIN IMMEDIATE` with a busy timeout so several processes can share the file.
 
-use super::sqlite_file::{self, Found};
+use super::sqlite_file;
 use super::sqlite_tx::SqliteTx;
 use super::{Backend, TxFn, GENESIS_HASH};
 use crate::error::{ErrorKind, Result, StoreError};
-use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -77,6 +77,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
 pub struct SqliteBackend {
     conn: Connection,
     path: PathBuf,
+    /// Dropped after `conn` (field order): the file leaves the registry of open stores
+    /// only once its connection is closed.
+    _registration: sqlite_file::Registration,
 }
 
 impl SqliteBackend {
@@ -87,28 +90,10 @@ impl SqliteBackend {
     /// refused ([`ErrorKind::Foreign`]) before anything is written or its mode changed.
     pub fn open(path: &Path, create: bool) -> Result<SqliteBackend> {
         let shown = path.display().to_string();
-        let file = match (sqlite_file::inspect(path)?, create) {
-            (Found::Missing, false) => {
-                return Err(StoreError::new(
-                    ErrorKind::NotInitialized,
-                    format!("no store at {shown} (run `keyward store init`, or set --store / KEYWARD_STORE)"),
-                ))
-            }
-            (Found::Empty(_), false) => {
-                return Err(StoreError::new(
-                    ErrorKind::NotInitialized,
-                    format!("{shown} is empty, not a keyward store (run `keyward store init`)"),
-                ))
-            }
-            (Found::Missing, true) => create_file(path)?,
-            (Found::Empty(f), true) | (Found::Store(f), _) => f,
-        };
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let (conn, registration) = sqlite_file::open(path, create)?;
         let open_err = |e: rusqlite::Error| {
             StoreError::with_source(ErrorKind::Backend, format!("cannot open store {shown}"), e)
         };
-        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
-        sqlite_file::restrict(&file, path)?;
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -120,6 +105,7 @@ impl SqliteBackend {
         let mut backend = SqliteBackend {
             conn,
             path: path.to_path_buf(),
+            _registration: registration,
         };
         backend.migrate().map_err(|e| {
             StoreError::with_source(e.kind(), format!("cannot open store {shown}"), e)
@@ -168,32 +154,6 @@ impl SqliteBackend {
         tx.commit()?;
         Ok(())
     }
-}
-
-/// Create a new, empty store file at `path` with mode 0600 (and its directory with mode
-/// 0700 when missing). Fails when something appeared there meanwhile.
-fn create_file(path: &Path) -> Result<std::fs::File> {
-    let fail = |what: &Path, e: std::io::Error| {
-        StoreError::with_source(
-            ErrorKind::Backend,
-            format!("cannot create {}", what.display()),
-            e,
-        )
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            let mut b = std::fs::DirBuilder::new();
-            b.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-            b.create(dir).map_err(|e| fail(dir, e))?;
-        }
-    }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true).write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path).map_err(|e| fail(path, e))
 }
 
 impl Backend for SqliteBackend {
