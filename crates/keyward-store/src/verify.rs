@@ -123,8 +123,10 @@ impl Store {
             }
         }
         let mut problems = Vec::new();
-        let present: std::collections::HashSet<String> =
-            secrets.iter().map(|(r, _)| r.meta.path.to_string()).collect();
+        let present: std::collections::HashSet<String> = secrets
+            .iter()
+            .map(|(r, _)| r.meta.path.to_string())
+            .collect();
         let mut gone: Vec<(&str, u64)> = last_change
             .iter()
             .filter(|(p, _)| !present.contains(**p))

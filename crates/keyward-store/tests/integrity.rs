@@ -201,7 +201,10 @@ fn item_06_a_secret_removed_entirely_is_reported() {
         assert_eq!(s.get(&p(JWT)).unwrap_err().kind(), ErrorKind::NotFound);
         let report = s.verify().unwrap();
         assert!(
-            report.problems.iter().any(|p| p.contains(JWT) && p.contains("not in the store")),
+            report
+                .problems
+                .iter()
+                .any(|p| p.contains(JWT) && p.contains("not in the store")),
             "{:?}",
             report.problems
         );
