@@ -44,6 +44,7 @@ mod path;
 mod secrets;
 mod stages;
 mod store;
+pub mod testing;
 mod upgrade;
 mod verify;
 
