@@ -19,7 +19,7 @@ const TEST_HOOK: &str = "[ \\\"$(cat)\\\" = \\\"$(cat target.txt)\\\" ]";
 /// A command target whose hooks apply the value to `target.txt` (and `rollback` puts the
 /// old one back); `hooks` replaces some of them (TOML-escaped shell).
 fn command_env(grace: u32, hooks: &[(&str, &str)]) -> Env {
-    let mut all = vec![
+    let mut all = [
         ("set", "cat > target.txt".to_string()),
         ("test", TEST_HOOK.to_string()),
         ("rollback", "cat > target.txt".to_string()),
@@ -383,10 +383,8 @@ fn item_05_postgres_rotation_resumes_with_a_createrole_only_admin() {
 
 #[test]
 fn item_20_the_fault_hook_is_only_in_test_builds() {
-    assert!(
-        keyward_rotate::fault::ENABLED,
-        "this test build has the hook (the crash tests rely on it)"
-    );
+    // This test build has the hook (the crash tests rely on it).
+    const { assert!(keyward_rotate::fault::ENABLED) };
     let tree = |edges: &str| {
         let out = std::process::Command::new(env!("CARGO"))
             .args([

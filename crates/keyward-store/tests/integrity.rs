@@ -7,7 +7,7 @@ mod support;
 
 use keyward_core::SecretBytes;
 use keyward_store::{
-    audit, AuditFilter, ErrorKind, Expected, Key, MetaPatch, SecretPath, Stage, Store,
+    audit, AuditFilter, ErrorKind, Expected, Key, Location, MetaPatch, SecretPath, Stage, Store,
 };
 use support::{each_backend, TestDb};
 
@@ -401,4 +401,35 @@ fn rekey_remacs_every_head_and_refuses_a_tampered_one() {
         // Nothing changed: the old key still opens it.
         assert!(db.open(&new_b64).is_ok());
     });
+}
+
+#[test]
+fn item_08_postgres_tables_named_like_keywards_are_not_adopted() {
+    let Some(db) = support::postgres() else {
+        return;
+    };
+    // Another application's migration table in the same schema (Rails, golang-migrate).
+    let Location::Postgres { url, schema } = &db.location else {
+        unreachable!()
+    };
+    let schema = schema.clone().unwrap();
+    let mut admin = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; CREATE TABLE {schema}.schema_migrations (version varchar PRIMARY KEY); INSERT INTO {schema}.schema_migrations VALUES ('20240101000000')"
+        ))
+        .unwrap();
+    for create in [false, true] {
+        let e = db.location.open(create).err().expect("refused");
+        assert_eq!(e.kind(), ErrorKind::Foreign, "{e}");
+        assert!(e.to_string().contains("schema_migrations"), "{e}");
+    }
+    let tables: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1",
+            &[&schema],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 1, "nothing was added");
 }

@@ -134,9 +134,10 @@ pub const CRASH_POINTS: &[&str] = &[
     "finish+recorded",
 ];
 
+/// A throw-away Redis ACL user, deleted on drop.
 pub struct RedisUser {
-    url: String,
-    name: String,
+    pub url: String,
+    pub name: String,
 }
 
 impl RedisUser {
