@@ -175,6 +175,46 @@ fn item_01_rotate_abort_rolls_back_and_lifts_the_lock() {
 }
 
 #[test]
+fn item_01_rotate_abort_after_a_crash_at_any_step_leaves_target_and_store_agreeing() {
+    for point in CRASH_POINTS {
+        let env = command_env(0, &[]);
+        let out = env.run_with(&["rotate", P], None, &[("KEYWARD_TEST_CRASH_AFTER", point)]);
+        assert_eq!(out.status.code(), Some(137), "{point}: {}", stderr_of(&out));
+        let out = env.run_with(&["rotate", "--abort", P], None, &[]);
+        let err = stderr_of(&out);
+        if *point == "promote" {
+            // Promoted in the store but not recorded: nothing to roll back, finish it.
+            assert_eq!(out.status.code(), Some(2), "{point}: {err}");
+            assert!(
+                err.contains(&format!("complete it with `keyward rotate {P}`")),
+                "{err}"
+            );
+            env.ok(&["rotate", P], None);
+        } else {
+            assert!(out.status.success(), "{point}: {err}");
+        }
+        assert!(
+            env.get(P, Some("pending")).is_none(),
+            "{point}: no pending left"
+        );
+        assert_eq!(
+            target(&env),
+            env.get(P, None).unwrap(),
+            "{point}: target == store"
+        );
+        let st = status(&env);
+        assert!(
+            st["lease"].is_null() && st["last_error"].is_null(),
+            "{point}: {st}"
+        );
+        env.ok(
+            &["secret", "set", "--raw", P],
+            Some(b"a-direct-write-now-allowed"),
+        );
+    }
+}
+
+#[test]
 fn item_01_rotate_abort_leaves_a_live_rotation_alone() {
     let env = command_env(
         0,

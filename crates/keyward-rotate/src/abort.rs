@@ -38,16 +38,19 @@ impl Rotator<'_> {
     }
 
     fn abort_leased(&mut self, path: &SecretPath, reason: &str) -> Result<Aborted> {
+        let (_, before) = self.state(path)?;
         // A set hook the dead rotator was running may have reached the target.
-        let set_was_running = self
-            .state(path)?
-            .1
+        let set_was_running = before
             .hook
             .is_some_and(|h| h.step == "set" && h.owner != self.owner);
+        // A lease of another process that `lease` lets us take is one it left behind.
+        let stale_lease = before.lease.is_some_and(|l| l.owner != self.owner);
         let (meta, mut st) = self.lease(path)?;
         let step = st.step;
         match step {
             Step::Idle => return Ok(Aborted::Nothing),
+            // Only the lease of a stopped process locked it: released on return.
+            Step::Promoted if stale_lease => return Ok(Aborted::Nothing),
             Step::Promoted => {
                 return Err(RotateError::new(
                     RotateErrorKind::Invalid,
@@ -59,6 +62,16 @@ impl Rotator<'_> {
                 ))
             }
             _ => {}
+        }
+        if step == Step::Tested && st.pending_version == Some(meta.current_version) {
+            // Promoted in the store, not yet recorded: the new value is in use everywhere.
+            return Err(RotateError::new(
+                RotateErrorKind::Invalid,
+                format!(
+                    "{path}: the rotation's new version {} is already current; complete it with `keyward rotate {path}` (nothing to roll back)",
+                    meta.current_version
+                ),
+            ));
         }
         let pending = match st.pending_version {
             Some(v) => Some(v),

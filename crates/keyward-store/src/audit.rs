@@ -13,7 +13,7 @@
 //! blessed by the next write.
 
 use crate::backend::{AuditHead, Backend, Tx, GENESIS_HASH};
-use crate::crypto::Key;
+use crate::crypto::MacKey;
 use crate::error::Result;
 use crate::integrity::{self, audit_head_mac, audit_head_matches, checkpoint_mac};
 use crate::model::{Actor, AuditEntry, AuditEvent, AuditFilter};
@@ -51,7 +51,7 @@ pub fn entry_hash(e: &AuditEntry) -> String {
 }
 
 /// Check the head's MAC under `key` (the audit MAC key).
-pub(crate) fn check_head(key: &Key, head: &AuditHead) -> Result<()> {
+pub(crate) fn check_head(key: &MacKey, head: &AuditHead) -> Result<()> {
     match &head.mac {
         Some(mac) if audit_head_matches(key, head.seq, &head.hash, mac) => Ok(()),
         _ => Err(integrity::integrity(
@@ -63,9 +63,24 @@ pub(crate) fn check_head(key: &Key, head: &AuditHead) -> Result<()> {
 /// Append `event` by `actor` inside an open write transaction, after checking the head's
 /// MAC under `key` (the audit MAC key); the entry gets a checkpoint MAC and the head a new
 /// head MAC. Returns the entry's sequence number.
-pub fn append(tx: &mut dyn Tx, key: &Key, actor: &Actor, event: &AuditEvent) -> Result<u64> {
+pub fn append(tx: &mut dyn Tx, key: &MacKey, actor: &Actor, event: &AuditEvent) -> Result<u64> {
+    Ok(append_after(tx, key, actor, event, None)?.0)
+}
+
+/// [`append`], skipping the head MAC check when the head is `written`: the head this
+/// transaction itself wrote last (nobody else can have changed it since). Returns the new
+/// head's sequence number and hash.
+pub(crate) fn append_after(
+    tx: &mut dyn Tx,
+    key: &MacKey,
+    actor: &Actor,
+    event: &AuditEvent,
+    written: Option<&(u64, String)>,
+) -> Result<(u64, String)> {
     let head = tx.audit_head()?;
-    check_head(key, &head)?;
+    if written.is_none_or(|(s, h)| *s != head.seq || *h != head.hash) {
+        check_head(key, &head)?;
+    }
     let (seq, prev_hash) = (head.seq, head.hash);
     let mut entry = AuditEntry {
         seq: seq + 1,
@@ -89,12 +104,12 @@ pub fn append(tx: &mut dyn Tx, key: &Key, actor: &Actor, event: &AuditEvent) -> 
     entry.hash = entry_hash(&entry);
     entry.checkpoint = Some(checkpoint_mac(key, entry.seq, &entry.hash));
     tx.audit_append(&entry, &audit_head_mac(key, entry.seq, &entry.hash))?;
-    Ok(entry.seq)
+    Ok((entry.seq, entry.hash))
 }
 
 /// Write the MAC of the current head as it is (store creation, and the one-time upgrade
 /// of a store written before heads were authenticated).
-pub(crate) fn bless_head(tx: &mut dyn Tx, key: &Key) -> Result<()> {
+pub(crate) fn bless_head(tx: &mut dyn Tx, key: &MacKey) -> Result<()> {
     let head = tx.audit_head()?;
     tx.audit_set_head_mac(&audit_head_mac(key, head.seq, &head.hash))
 }
@@ -154,7 +169,7 @@ pub struct MacReport {
 /// Check the head MAC and every checkpoint under `key` (the audit MAC key). Entries
 /// without a checkpoint (written before the store was upgraded) are skipped; the head MAC
 /// must be present.
-pub fn verify_macs(all: &[AuditEntry], head: &AuditHead, key: &Key) -> MacReport {
+pub fn verify_macs(all: &[AuditEntry], head: &AuditHead, key: &MacKey) -> MacReport {
     let mut report = MacReport::default();
     match &head.mac {
         None => report.problems.push(format!(

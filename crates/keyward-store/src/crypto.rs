@@ -102,22 +102,40 @@ impl Key {
         key
     }
 
-    /// HMAC-SHA256 of `data` under this key.
-    pub fn mac(&self, data: &[u8]) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.expose()).expect("any key length");
-        mac.update(data);
-        mac.finalize().into_bytes().into()
-    }
-
-    /// Whether `tag` is the HMAC-SHA256 of `data` under this key (constant-time compare).
-    pub fn mac_matches(&self, data: &[u8], tag: &[u8]) -> bool {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.expose()).expect("any key length");
-        mac.update(data);
-        mac.verify_slice(tag).is_ok()
+    /// This key as an HMAC-SHA256 key, its pad blocks hashed once ([`MacKey`]).
+    pub fn mac_key(&self) -> MacKey {
+        MacKey(<Hmac<Sha256> as Mac>::new_from_slice(self.expose()).expect("any key length"))
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new(self.expose().into())
+    }
+}
+
+/// An HMAC-SHA256 key with its inner and outer pad blocks already hashed, so each MAC
+/// costs only its data (MACs are computed on every audited read). Not printable.
+#[derive(Clone)]
+pub struct MacKey(Hmac<Sha256>);
+
+impl MacKey {
+    /// HMAC-SHA256 of `data`.
+    pub fn mac(&self, data: &[u8]) -> [u8; 32] {
+        let mut mac = self.0.clone();
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is the HMAC-SHA256 of `data` (constant-time compare).
+    pub fn matches(&self, data: &[u8], tag: &[u8]) -> bool {
+        let mut mac = self.0.clone();
+        mac.update(data);
+        mac.verify_slice(tag).is_ok()
+    }
+}
+
+impl fmt::Debug for MacKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MacKey([REDACTED])")
     }
 }
 

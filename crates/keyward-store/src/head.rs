@@ -2,8 +2,8 @@
 //! the head after a change, re-MACing every head on rekey, and the write lock that an
 //! operation in progress (a rotation) puts on direct writes.
 
-use crate::backend::{SecretRow, Tx};
-use crate::crypto::Key;
+use crate::backend::{SecretRow, Tx, VersionRow};
+use crate::crypto::MacKey;
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::integrity::{check_head, secret_head};
 use crate::model::{SecretMeta, VersionInfo};
@@ -29,11 +29,11 @@ pub(crate) fn deleted(path: &SecretPath) -> StoreError {
 /// Check `row`'s head against `versions`. A handle whose master key is no longer the
 /// store's (another process rekeyed it, which re-MACs every head) gets
 /// [`ErrorKind::Rekeyed`], not an integrity error.
-pub(crate) fn check(
+pub(crate) fn check<'a>(
     tx: &mut dyn Tx,
     ctx: &Ctx,
     row: &SecretRow,
-    versions: &[VersionInfo],
+    versions: impl IntoIterator<Item = &'a VersionInfo>,
 ) -> Result<()> {
     check_head(&ctx.head_key, row, versions).map_err(|e| match ctx.check_key(tx) {
         Err(stale) if stale.kind() == ErrorKind::Rekeyed => stale,
@@ -60,6 +60,23 @@ pub(crate) fn load(
     Ok((row, versions))
 }
 
+/// [`load`] with every version's sealed bytes (one query, as a read needs one of them).
+pub(crate) fn load_sealed(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    path: &SecretPath,
+) -> Result<(SecretRow, Vec<VersionRow>)> {
+    let row = tx
+        .secret(path.env(), path.name())?
+        .ok_or_else(|| not_found(path))?;
+    let versions = tx.versions(row.id)?;
+    check(tx, ctx, &row, versions.iter().map(|v| &v.info))?;
+    if row.meta.deleted_at.is_some() {
+        return Err(deleted(path));
+    }
+    Ok((row, versions))
+}
+
 /// Seal `row`'s head after a change: its `head_seq` becomes the audit entry just appended
 /// (call after logging the change) and its MAC covers the versions as they now are.
 pub(crate) fn seal(tx: &mut dyn Tx, ctx: &Ctx, row: &mut SecretRow) -> Result<()> {
@@ -72,15 +89,16 @@ pub(crate) fn seal(tx: &mut dyn Tx, ctx: &Ctx, row: &mut SecretRow) -> Result<()
 /// Every secret under `prefix` with its versions (newest first).
 pub(crate) fn under(tx: &mut dyn Tx, prefix: &str) -> Result<Vec<(SecretRow, Vec<VersionInfo>)>> {
     let rows = tx.secrets(prefix)?;
-    let mut infos = tx.version_infos_under(prefix)?;
-    // Stable: newest first within each secret, as the backend returned them.
-    infos.sort_by_key(|(id, _)| *id);
+    let mut by_id: std::collections::HashMap<i64, Vec<VersionInfo>> =
+        std::collections::HashMap::with_capacity(rows.len());
+    // Newest first within each secret, as the backend returns them.
+    for (id, v) in tx.version_infos_under(prefix)? {
+        by_id.entry(id).or_default().push(v);
+    }
     Ok(rows
         .into_iter()
         .map(|row| {
-            let start = infos.partition_point(|(id, _)| *id < row.id);
-            let end = infos.partition_point(|(id, _)| *id <= row.id);
-            let versions = infos[start..end].iter().map(|(_, v)| v.clone()).collect();
+            let versions = by_id.remove(&row.id).unwrap_or_default();
             (row, versions)
         })
         .collect())
@@ -88,7 +106,7 @@ pub(crate) fn under(tx: &mut dyn Tx, prefix: &str) -> Result<Vec<(SecretRow, Vec
 
 /// Re-MAC every head from `old` to `new` (rekey), failing on the first head that does not
 /// verify under `old`.
-pub(crate) fn remac_all(tx: &mut dyn Tx, old: &Key, new: &Key) -> Result<()> {
+pub(crate) fn remac_all(tx: &mut dyn Tx, old: &MacKey, new: &MacKey) -> Result<()> {
     for (mut row, versions) in under(tx, "")? {
         check_head(old, &row, &versions)?;
         row.head_mac = Some(secret_head(&row, &versions).mac_hex(new));

@@ -29,7 +29,7 @@
 //! new fields new names, never reuse one.
 
 use crate::backend::SecretRow;
-use crate::crypto::Key;
+use crate::crypto::MacKey;
 use crate::error::{ErrorKind, StoreError};
 use crate::model::VersionInfo;
 
@@ -49,7 +49,9 @@ pub struct Canon {
 impl Canon {
     /// A new encoding whose first field is `domain` (what the MAC is about, versioned).
     pub fn new(domain: &str) -> Canon {
-        let mut c = Canon::default();
+        let mut c = Canon {
+            buf: Vec::with_capacity(512),
+        };
         c.field("domain", b's', domain.as_bytes());
         c
     }
@@ -102,21 +104,26 @@ impl Canon {
     }
 
     /// HMAC-SHA256 of the encoding under `key`, hex.
-    pub fn mac_hex(&self, key: &Key) -> String {
+    pub fn mac_hex(&self, key: &MacKey) -> String {
         hex::encode(key.mac(&self.buf))
     }
 
     /// Whether `mac_hex` (hex) is this encoding's MAC under `key` (constant-time compare).
-    pub fn mac_matches(&self, key: &Key, mac_hex: &str) -> bool {
-        hex::decode(mac_hex).is_ok_and(|tag| key.mac_matches(&self.buf, &tag))
+    pub fn mac_matches(&self, key: &MacKey, mac_hex: &str) -> bool {
+        let mut tag = [0u8; 32];
+        hex::decode_to_slice(mac_hex, &mut tag).is_ok() && key.matches(&self.buf, &tag)
     }
 }
 
 /// The canonical head of a secret: `row` and its `versions` (any order).
-pub fn secret_head(row: &SecretRow, versions: &[VersionInfo]) -> Canon {
+pub fn secret_head<'a>(
+    row: &SecretRow,
+    versions: impl IntoIterator<Item = &'a VersionInfo>,
+) -> Canon {
     let m = &row.meta;
     let mut c = Canon::new(SECRET_HEAD);
-    c.text("path", m.path.to_string())
+    let path = [m.path.env(), "/", m.path.name()].concat();
+    c.text("path", path)
         .text("kind", &m.kind)
         .text("description", &m.description)
         .text("owner", &m.owner)
@@ -133,10 +140,12 @@ pub fn secret_head(row: &SecretRow, versions: &[VersionInfo]) -> Canon {
         .num("latest_version", m.latest_version)
         .num("revision", m.revision)
         .num("head_seq", row.head_seq);
-    let mut sorted: Vec<&VersionInfo> = versions.iter().collect();
+    let mut sorted: Vec<&VersionInfo> = versions.into_iter().collect();
     sorted.sort_by_key(|v| v.version);
+    let mut r = Canon::default();
     for v in sorted {
-        let mut r = Canon::new("version");
+        r.buf.clear();
+        r.field("domain", b's', b"version");
         r.num("version", v.version)
             .text("stage", v.stage.as_str())
             .text("created_at", &v.created_at)
@@ -152,10 +161,10 @@ pub(crate) fn integrity(message: impl Into<String>) -> StoreError {
 }
 
 /// Check `row`'s head MAC against its `versions` under `key`.
-pub(crate) fn check_head(
-    key: &Key,
+pub(crate) fn check_head<'a>(
+    key: &MacKey,
     row: &SecretRow,
-    versions: &[VersionInfo],
+    versions: impl IntoIterator<Item = &'a VersionInfo>,
 ) -> Result<(), StoreError> {
     let path = &row.meta.path;
     let ok = row
@@ -179,22 +188,22 @@ fn chain_point(domain: &str, seq: u64, hash: &str) -> Canon {
 }
 
 /// The audit head's MAC (hex).
-pub fn audit_head_mac(key: &Key, seq: u64, hash: &str) -> String {
+pub fn audit_head_mac(key: &MacKey, seq: u64, hash: &str) -> String {
     chain_point(AUDIT_HEAD, seq, hash).mac_hex(key)
 }
 
 /// Whether `mac` is the audit head MAC of `(seq, hash)`.
-pub fn audit_head_matches(key: &Key, seq: u64, hash: &str, mac: &str) -> bool {
+pub fn audit_head_matches(key: &MacKey, seq: u64, hash: &str, mac: &str) -> bool {
     chain_point(AUDIT_HEAD, seq, hash).mac_matches(key, mac)
 }
 
 /// An audit checkpoint's MAC (hex).
-pub fn checkpoint_mac(key: &Key, seq: u64, hash: &str) -> String {
+pub fn checkpoint_mac(key: &MacKey, seq: u64, hash: &str) -> String {
     chain_point(AUDIT_CHECKPOINT, seq, hash).mac_hex(key)
 }
 
 /// Whether `mac` is the checkpoint MAC of `(seq, hash)`.
-pub fn checkpoint_matches(key: &Key, seq: u64, hash: &str, mac: &str) -> bool {
+pub fn checkpoint_matches(key: &MacKey, seq: u64, hash: &str, mac: &str) -> bool {
     chain_point(AUDIT_CHECKPOINT, seq, hash).mac_matches(key, mac)
 }
 
@@ -226,7 +235,7 @@ mod tests {
 
     #[test]
     fn head_and_checkpoint_macs_are_not_interchangeable() {
-        let k = Key::random().unwrap();
+        let k = crate::crypto::Key::random().unwrap().mac_key();
         let cp = checkpoint_mac(&k, 7, "abc");
         assert!(checkpoint_matches(&k, 7, "abc", &cp));
         assert!(!audit_head_matches(&k, 7, "abc", &cp));

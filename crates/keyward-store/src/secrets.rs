@@ -267,7 +267,10 @@ impl Store {
     pub fn get_stage(&mut self, path: &SecretPath, stage: Stage) -> Result<Revealed> {
         let label = stage.as_str();
         self.read_where(path, label, |_, versions| {
-            with_stage(versions, stage).map(|v| v.version)
+            versions
+                .iter()
+                .find(|v| v.info.stage == stage)
+                .map(|v| v.info.version)
         })
     }
 
@@ -280,26 +283,23 @@ impl Store {
         &mut self,
         path: &SecretPath,
         what: &str,
-        pick: impl FnOnce(&SecretRow, &[VersionInfo]) -> Option<u64>,
+        pick: impl FnOnce(&SecretRow, &[VersionRow]) -> Option<u64>,
     ) -> Result<Revealed> {
         let Store { backend, ctx } = self;
         let mut tried = None;
         let result = write_tx(backend.as_mut(), ctx, |tx| {
-            let (row, versions) = head::load(tx, ctx, path, false)?;
+            let (row, versions) = head::load_sealed(tx, ctx, path)?;
             let v = pick(&row, &versions).ok_or_else(|| {
                 StoreError::new(ErrorKind::NotFound, format!("{path} has no {what} version"))
             })?;
             tried = Some(v);
             let vrow = versions
                 .iter()
-                .any(|i| i.version == v)
-                .then(|| tx.version(row.id, v))
-                .transpose()?
-                .flatten()
+                .find(|r| r.info.version == v)
                 .ok_or_else(|| {
                     StoreError::new(ErrorKind::NotFound, format!("{path} has no version {v}"))
                 })?;
-            let value = unseal(ctx, path, &vrow)?;
+            let value = unseal(ctx, path, vrow)?;
             ctx.log(
                 tx,
                 AuditEvent {

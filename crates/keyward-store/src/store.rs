@@ -2,7 +2,7 @@
 
 use crate::audit::{self, VerifyReport};
 use crate::backend::{Backend, Tx};
-use crate::crypto::{self, KcvFormat, Key};
+use crate::crypto::{self, KcvFormat, Key, MacKey};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::integrity::integrity;
 use crate::model::{Actor, AuditEntry, AuditEvent, AuditFilter};
@@ -17,25 +17,18 @@ const META_CREATED: &str = "created_at";
 pub(crate) const FORMAT: &[u8] = b"2";
 
 /// The key that MACs secret heads: derived from the KEK and bound to the store.
-pub(crate) fn head_key(kek: &Key, store_id: &str) -> Key {
-    kek.derive(
-        &[
-            b"keyward/v1/secret-head-mac\0".as_slice(),
-            store_id.as_bytes(),
-        ]
-        .concat(),
-    )
+pub(crate) fn head_key(kek: &Key, store_id: &str) -> MacKey {
+    derive_mac_key(kek, b"keyward/v1/secret-head-mac\0", store_id)
 }
 
 /// The key that MACs the audit head and checkpoints: derived from the audit key.
-fn audit_mac_key(audit_key: &Key, store_id: &str) -> Key {
-    audit_key.derive(
-        &[
-            b"keyward/v1/audit-head-mac\0".as_slice(),
-            store_id.as_bytes(),
-        ]
-        .concat(),
-    )
+fn audit_mac_key(audit_key: &Key, store_id: &str) -> MacKey {
+    derive_mac_key(audit_key, b"keyward/v1/audit-head-mac\0", store_id)
+}
+
+fn derive_mac_key(from: &Key, purpose: &[u8], store_id: &str) -> MacKey {
+    from.derive(&[purpose, store_id.as_bytes()].concat())
+        .mac_key()
 }
 
 /// Keys and identity used inside transactions.
@@ -43,14 +36,17 @@ pub(crate) struct Ctx {
     pub(crate) kek: Key,
     pub(crate) audit_key: Key,
     /// MACs secret heads ([`head_key`]).
-    pub(crate) head_key: Key,
+    pub(crate) head_key: MacKey,
     /// MACs the audit head and checkpoints ([`audit_mac_key`]).
-    pub(crate) audit_mac_key: Key,
+    pub(crate) audit_mac_key: MacKey,
     /// The store's random id (bound into the MAC keys).
     pub(crate) store_id: String,
     /// Opened without upgrading a store written before heads were authenticated
     /// ([`Store::open_read_only`]): only verification is possible.
     pub(crate) legacy: bool,
+    /// The audit head this handle wrote last *in the current write transaction* (reset
+    /// when one starts): appends after it need not check its MAC again.
+    pub(crate) tx_head: std::cell::RefCell<Option<(u64, String)>>,
     pub(crate) actor: Actor,
     /// The key check value that `kek` was verified against (at open, init or our own
     /// rekey). Every write transaction compares it with the stored one, so a process that
@@ -62,7 +58,16 @@ pub(crate) struct Ctx {
 impl Ctx {
     /// Append an audit event inside `tx`.
     pub(crate) fn log(&self, tx: &mut dyn Tx, event: AuditEvent) -> Result<u64> {
-        audit::append(tx, &self.audit_mac_key, &self.actor, &event)
+        let mut written = self.tx_head.borrow_mut();
+        let (seq, hash) = audit::append_after(
+            tx,
+            &self.audit_mac_key,
+            &self.actor,
+            &event,
+            written.as_ref(),
+        )?;
+        *written = Some((seq, hash));
+        Ok(seq)
     }
 
     /// The HMAC of a value for the audit log.
@@ -108,6 +113,7 @@ impl Ctx {
             audit_key,
             store_id,
             legacy: false,
+            tx_head: std::cell::RefCell::new(None),
             actor,
             kcv,
         }
@@ -141,6 +147,7 @@ pub(crate) fn write_tx<T>(
     f: impl FnOnce(&mut dyn Tx) -> Result<T>,
 ) -> Result<T> {
     raw_write_tx(backend, |tx| {
+        ctx.tx_head.replace(None);
         ctx.check_key(tx)?;
         f(tx)
     })

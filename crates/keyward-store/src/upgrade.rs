@@ -76,6 +76,7 @@ impl Store {
         let Store { backend, ctx } = self;
         let kcv = crypto::key_check_value(&ctx.kek)?;
         ctx.legacy = false;
+        ctx.tx_head.replace(None);
         let done = raw_write_tx(backend.as_mut(), |tx| upgrade_tx(tx, ctx, &kcv));
         match done {
             Ok(true) => {
