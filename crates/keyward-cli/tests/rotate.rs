@@ -4,180 +4,13 @@
 //! injected clock (`KEYWARD_NOW`), JWT grace in exports, command and manual targets, and
 //! an incident report tied to a scan finding's commit.
 
-use assert_cmd::Command;
+#[path = "support/rotation.rs"]
+mod rotation;
+
+use rotation::*;
 use serde_json::Value;
 use std::fs;
-use std::path::Path;
-use std::time::{Duration, SystemTime};
-use tempfile::TempDir;
-
-const KEY: &str = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=";
-
-struct Env {
-    dir: TempDir,
-    vars: Vec<(String, String)>,
-}
-
-impl Env {
-    fn new(policy: &str) -> Env {
-        let env = Env {
-            dir: tempfile::tempdir().unwrap(),
-            vars: Vec::new(),
-        };
-        fs::write(env.path().join("keyward.toml"), policy).unwrap();
-        env.ok(&["store", "init"], None);
-        env
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::cargo_bin("keyward").unwrap();
-        c.current_dir(self.path())
-            .env_remove("KEYWARD_STORE")
-            .env_remove("KEYWARD_NOW")
-            .env_remove("KEYWARD_TEST_CRASH_AFTER")
-            .env("KEYWARD_MASTER_KEY", KEY)
-            .env("USER", "e2e-tester")
-            .args(args);
-        for (k, v) in &self.vars {
-            c.env(k, v);
-        }
-        c
-    }
-
-    fn run_with(
-        &self,
-        args: &[&str],
-        stdin: Option<&[u8]>,
-        env: &[(&str, &str)],
-    ) -> std::process::Output {
-        let mut c = self.cmd(args);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        c.write_stdin(stdin.unwrap_or_default().to_vec());
-        c.output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str], stdin: Option<&[u8]>) -> String {
-        self.ok_with(args, stdin, &[])
-    }
-
-    fn ok_with(&self, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> String {
-        let out = self.run_with(args, stdin, env);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn set(&self, path: &str, value: &str, kind: &str) {
-        self.ok(
-            &["secret", "set", "--raw", "--kind", kind, path],
-            Some(value.as_bytes()),
-        );
-    }
-
-    fn get(&self, path: &str, stage: Option<&str>) -> Option<String> {
-        let mut args = vec!["secret", "get", path];
-        if let Some(s) = stage {
-            args.extend(["--stage", s]);
-        }
-        let out = self.run_with(&args, None, &[]);
-        out.status.success().then(|| {
-            String::from_utf8(out.stdout)
-                .unwrap()
-                .trim_end()
-                .to_string()
-        })
-    }
-
-    fn json(&self, args: &[&str], env: &[(&str, &str)]) -> Value {
-        serde_json::from_str(&self.ok_with(args, None, env)).unwrap()
-    }
-}
-
-fn unique(prefix: &str) -> String {
-    let n = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}_{}_{}", std::process::id(), n % 1_000_000_000)
-}
-
-fn url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            println!("skipped: {var} not set");
-            None
-        }
-    }
-}
-
-/// `days` from now, RFC 3339.
-fn in_days(days: u64) -> String {
-    let t = SystemTime::now() + Duration::from_secs(days * 86_400);
-    keyward_rotate::clock::format(t)
-}
-
-const CRASH_POINTS: &[&str] = &[
-    "create",
-    "create+recorded",
-    "set",
-    "set+recorded",
-    "test",
-    "test+recorded",
-    "promote",
-    "promote+recorded",
-    "finish",
-    "finish+recorded",
-];
-
-struct RedisUser {
-    url: String,
-    name: String,
-}
-
-impl RedisUser {
-    fn new(url: &str, password: &str) -> RedisUser {
-        use keyward_rotate::target::resp::{Conn, RedisUrl};
-        let name = unique("kw_e2e");
-        let mut c = Conn::open(&RedisUrl::parse(url).unwrap()).unwrap();
-        let pw = format!(">{password}");
-        c.call(&[
-            b"ACL",
-            b"SETUSER",
-            name.as_bytes(),
-            b"reset",
-            b"on",
-            pw.as_bytes(),
-            b"+ping",
-        ])
-        .unwrap();
-        RedisUser {
-            url: url.into(),
-            name,
-        }
-    }
-    fn works(&self, pw: &str) -> bool {
-        keyward_rotate::target::redis::auth_ok(&self.url, &self.name, pw.as_bytes()).unwrap()
-    }
-}
-
-impl Drop for RedisUser {
-    fn drop(&mut self) {
-        use keyward_rotate::target::resp::{Conn, RedisUrl};
-        if let Ok(mut c) = Conn::open(&RedisUrl::parse(&self.url).unwrap()) {
-            let _ = c.call(&[b"ACL", b"DELUSER", self.name.as_bytes()]);
-        }
-    }
-}
+use std::time::Duration;
 
 #[test]
 fn redis_rotation_survives_a_crash_after_every_step() {
@@ -204,6 +37,8 @@ fn redis_rotation_survives_a_crash_after_every_step() {
             "{point}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // A direct write now would strand the rotation: refused, naming it (issue 13 #1).
+        assert_direct_write_refused(&env, "production/REDIS_PASSWORD", point);
         // The credential the store serves works at the moment of the crash.
         let current = env.get("production/REDIS_PASSWORD", None).unwrap();
         assert!(
@@ -285,6 +120,7 @@ fn postgres_alternating_rotation_survives_a_crash_after_every_step() {
             "{point}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        assert_direct_write_refused(&env, "production/DB_PASSWORD", point);
         let current = env.get("production/DB_PASSWORD", None).unwrap();
         assert!(
             accepted(&mut admin, &role, &current) || accepted(&mut admin, &clone, &current),
@@ -656,33 +492,6 @@ fn incident_report_ties_a_revocation_to_the_scan_findings_commit() {
     assert_eq!(hist[1]["stage"], "revoked");
 }
 
-/// A `std` command for the binary (to run in the background), set up like `Env::cmd`.
-fn spawn_cmd(env: &Env, args: &[&str]) -> std::process::Command {
-    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyward"));
-    c.current_dir(env.path())
-        .env_remove("KEYWARD_STORE")
-        .env_remove("KEYWARD_NOW")
-        .env_remove("KEYWARD_TEST_CRASH_AFTER")
-        .env("KEYWARD_MASTER_KEY", KEY)
-        .env("USER", "e2e-tester")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    c
-}
-
-fn wait_for_file(path: &Path) {
-    let t = std::time::Instant::now();
-    while !path.exists() {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "{path:?} never appeared"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn concurrent_rotate_and_due_run_the_set_hook_once() {
     let env = Env::new(
@@ -737,16 +546,6 @@ fn concurrent_rotate_and_due_run_the_set_hook_once() {
     assert_eq!(history.as_array().unwrap().len(), 2, "{history}");
     assert_ne!(env.get("production/API_KEY", None).unwrap(), old);
     env.ok(&["audit", "verify"], None);
-}
-
-/// Whether process `pid` is gone (or a zombie nobody reaped yet).
-fn gone(pid: &str) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(s) => s
-            .rsplit_once(')')
-            .is_some_and(|(_, r)| r.trim_start().starts_with('Z')),
-    }
 }
 
 #[test]

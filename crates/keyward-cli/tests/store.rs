@@ -578,8 +578,7 @@ fn audit_log_filters_and_verify_detects_tampering() {
 
 #[test]
 fn postgres_store_from_the_command_line() {
-    let Ok(url) = std::env::var("KEYWARD_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: KEYWARD_TEST_POSTGRES_URL not set");
+    let Some(url) = keyward_store::testing::service_url("KEYWARD_TEST_POSTGRES_URL") else {
         return;
     };
     let schema = format!("kw_cli_test_{}", std::process::id());
@@ -776,7 +775,7 @@ fn secret_set_on_a_terminal_does_not_echo_the_value() {
         .output()
         .is_err()
     {
-        eprintln!("skipped: `script` not installed");
+        keyward_store::testing::skip("script", "`script` (util-linux) not installed");
         return;
     }
     let env = Env::new();

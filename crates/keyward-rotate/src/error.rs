@@ -19,6 +19,9 @@ pub enum RotateErrorKind {
     /// Another process holds the rotation's lease (or took it over): this one stopped
     /// without touching the target.
     Busy,
+    /// Stored rotation state keyward cannot read (corrupt JSON, wrong shape), or the
+    /// store's integrity check failed.
+    Corrupt,
 }
 
 impl RotateErrorKind {
@@ -31,6 +34,7 @@ impl RotateErrorKind {
             RotateErrorKind::Config => "config",
             RotateErrorKind::Invalid => "invalid",
             RotateErrorKind::Busy => "busy",
+            RotateErrorKind::Corrupt => "corrupt",
         }
     }
 }
@@ -94,7 +98,18 @@ impl RotateError {
 
 impl From<keyward_store::StoreError> for RotateError {
     fn from(e: keyward_store::StoreError) -> Self {
-        RotateError::new(RotateErrorKind::Store, e.to_string())
+        let kind = match e.kind() {
+            keyward_store::ErrorKind::Integrity => RotateErrorKind::Corrupt,
+            _ => RotateErrorKind::Store,
+        };
+        // Keep the cause (a driver error; store errors never hold values).
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            message.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        RotateError::new(kind, message)
     }
 }
 

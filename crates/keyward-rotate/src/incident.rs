@@ -58,11 +58,10 @@ impl From<&AuditEntry> for AuditLine {
 
 /// Every incident in the store, oldest first.
 pub fn list(store: &mut Store) -> Result<Vec<IncidentRecord>> {
-    let mut out: Vec<IncidentRecord> = store
-        .list("", true)?
-        .iter()
-        .flat_map(|m| RotationState::parse(&m.state).incidents)
-        .collect();
+    let mut out: Vec<IncidentRecord> = Vec::new();
+    for m in store.list("", true)? {
+        out.extend(RotationState::of(&m)?.incidents);
+    }
     out.sort_by(|a, b| a.opened_at.cmp(&b.opened_at));
     Ok(out)
 }

@@ -138,7 +138,7 @@ impl Keyring {
 /// before `grace_until`), its previous one. Reading it is audited as reads.
 pub fn keyring(store: &mut Store, path: &SecretPath) -> Result<Keyring> {
     let meta = store.meta(path)?;
-    let state = RotationState::parse(&meta.state);
+    let state = RotationState::of(&meta)?;
     let mut ring = Keyring::default();
     let cur = store.get(path)?;
     ring.keys.push(KeyEntry::new(
@@ -196,7 +196,7 @@ pub fn with_previous(
             .kind
             .parse::<Kind>()
             .unwrap_or_else(|_| Kind::infer(&e.name));
-        let state = RotationState::parse(&meta.state);
+        let state = RotationState::of(&meta)?;
         let prev = if kind == Kind::JwtSecret {
             previous_in_grace(store, &path, &state)?
         } else {

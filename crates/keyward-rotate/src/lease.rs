@@ -73,7 +73,7 @@ impl Lease {
     }
 }
 
-fn host() -> String {
+pub(crate) fn host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .ok()
@@ -84,7 +84,7 @@ fn host() -> String {
 }
 
 /// `boot-id/pid:[inode]` of this process's pid namespace (Linux); `None` elsewhere.
-fn pid_ns() -> Option<String> {
+pub fn pid_ns() -> Option<String> {
     let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
     let ns = std::fs::read_link("/proc/self/ns/pid").ok()?;
     Some(format!("{}/{}", boot.trim(), ns.display()))

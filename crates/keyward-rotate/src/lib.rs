@@ -10,19 +10,24 @@
 //! - [`lease`]: one rotator at a time per secret (compare-and-set leases).
 //! - [`jwt`]: keyrings with key ids, HS256 signing and verification.
 
+mod abort;
+mod claim;
 pub mod clock;
 mod error;
 pub mod fault;
+mod finish;
 pub mod incident;
 pub mod jwt;
 pub mod lease;
 pub mod machine;
+pub mod orphan;
 pub mod plan;
 pub mod revoke;
 pub mod state;
 pub mod target;
 
+pub use abort::Aborted;
 pub use error::{Result, RotateError, RotateErrorKind};
 pub use machine::{Outcome, Rotator};
 pub use plan::{plan, status, Plan, StatusRow};
-pub use state::{FindingRef, IncidentRecord, Lease, RotationState, Step};
+pub use state::{FindingRef, HookFence, IncidentRecord, Lease, RotationState, Step, WriteLock};

@@ -19,12 +19,9 @@ use crate::lease;
 use crate::plan::{plan, Plan};
 use crate::state::{RotationState, Step};
 use crate::target::{self, StepCtx, Target};
-use keyward_core::policy::rotation::TargetSpec;
 use keyward_core::policy::Policy;
 use keyward_core::SecretBytes;
-use keyward_store::{
-    AuditEvent, ErrorKind, Expected, MetaPatch, SecretMeta, SecretPath, Stage, Store,
-};
+use keyward_store::{Expected, SecretMeta, SecretPath, Stage, Store};
 use zeroize::Zeroizing;
 
 /// What a call left behind.
@@ -93,7 +90,7 @@ impl<'a> Rotator<'a> {
 
     /// End a running grace now: retire the previous value on the target and in the store.
     pub fn end_grace(&mut self, path: &SecretPath) -> Result<Outcome> {
-        if RotationState::parse(&self.store.meta(path)?.state).step != Step::Promoted {
+        if self.state(path)?.1.step != Step::Promoted {
             return Ok(Outcome::Nothing);
         }
         self.leased(path, |r| {
@@ -112,172 +109,6 @@ impl<'a> Rotator<'a> {
         let meta = self.store.meta(path)?;
         let p = plan(self.policy, &meta);
         Ok((meta, p))
-    }
-
-    pub(crate) fn audit(
-        &mut self,
-        path: &SecretPath,
-        action: &str,
-        version: Option<u64>,
-        outcome: &str,
-        detail: String,
-    ) {
-        let _ = self.store.audit(AuditEvent {
-            action: action.into(),
-            path: Some(path.to_string()),
-            version,
-            outcome: outcome.into(),
-            detail: Some(detail),
-            value_hmac: None,
-        });
-    }
-
-    /// Run `f`, then release the lease on `path` if this rotator holds it (whatever `f`
-    /// returned), so the next run, here or elsewhere, can go on at once.
-    pub(crate) fn leased<T>(
-        &mut self,
-        path: &SecretPath,
-        f: impl FnOnce(&mut Self) -> Result<T>,
-    ) -> Result<T> {
-        let r = f(self);
-        self.release(path);
-        r
-    }
-
-    /// Write `state` if the secret is still at `revision`; `None` on a lost race.
-    fn write(
-        &mut self,
-        path: &SecretPath,
-        state: &RotationState,
-        revision: u64,
-    ) -> Result<Option<SecretMeta>> {
-        let patch = MetaPatch {
-            state: Some(state.to_text()),
-            ..Default::default()
-        };
-        match self.store.update_meta(path, &patch, Some(revision)) {
-            Ok(m) => Ok(Some(m)),
-            Err(e) if e.kind() == ErrorKind::Conflict => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Claim the rotation of `path`, or renew our claim, by compare-and-set. Returns the
-    /// secret's metadata after the write and its state (holding our lease): the state to
-    /// act on. Fails with [`RotateErrorKind::Busy`] when another live rotator holds it.
-    pub(crate) fn lease(&mut self, path: &SecretPath) -> Result<(SecretMeta, RotationState)> {
-        for _ in 0..16 {
-            let meta = self.store.meta(path)?;
-            let mut st = RotationState::parse(&meta.state);
-            let mut took_over = None;
-            if let Some(l) = &st.lease {
-                if l.owner != self.owner {
-                    if !l.is_stale() {
-                        return Err(RotateError::busy(format!(
-                            "{path} is being rotated by another process ({}); nothing done",
-                            l.describe()
-                        )));
-                    }
-                    took_over = Some(l.describe());
-                }
-            }
-            st.lease = Some(lease::fresh(&self.owner));
-            if let Some(m) = self.write(path, &st, meta.revision)? {
-                if let Some(was) = took_over {
-                    self.audit(
-                        path,
-                        "rotate.lease",
-                        None,
-                        "ok",
-                        format!("took over the rotation from a stopped process ({was})"),
-                    );
-                }
-                return Ok((m, st));
-            }
-        }
-        Err(RotateError::busy(format!(
-            "{path} keeps changing under this rotation; nothing done"
-        )))
-    }
-
-    /// Record `state` (renewing our lease) if we still hold the lease; another writer
-    /// that kept our lease (a direct `secret set`) only makes us re-read and retry. Fails
-    /// with [`RotateErrorKind::Busy`] when the lease is no longer ours.
-    pub(crate) fn commit(&mut self, path: &SecretPath, state: &RotationState) -> Result<()> {
-        for _ in 0..16 {
-            let meta = self.store.meta(path)?;
-            let fresh = RotationState::parse(&meta.state);
-            if fresh.lease.as_ref().map(|l| l.owner.as_str()) != Some(self.owner.as_str()) {
-                return Err(self.lost(path, fresh.lease.as_ref()));
-            }
-            let mut st = state.clone();
-            st.lease = Some(lease::fresh(&self.owner));
-            if self.write(path, &st, meta.revision)?.is_some() {
-                return Ok(());
-            }
-        }
-        Err(RotateError::busy(format!(
-            "{path} keeps changing under this rotation; stopped"
-        )))
-    }
-
-    /// Renew the lease before a further target action within one step: the state as it
-    /// is stored, with our lease extended. Busy when it is no longer ours.
-    fn renew(&mut self, path: &SecretPath) -> Result<()> {
-        let st = RotationState::parse(&self.store.meta(path)?.state);
-        self.commit(path, &st)
-    }
-
-    fn lost(&mut self, path: &SecretPath, holder: Option<&crate::state::Lease>) -> RotateError {
-        let who = holder.map_or("it is no longer held".to_string(), |l| {
-            format!("now held by {}", l.describe())
-        });
-        let msg = format!(
-            "{path}: this process lost the rotation's lease ({who}); stopped without touching the target"
-        );
-        self.audit(path, "rotate.lease", None, "lost", msg.clone());
-        RotateError::busy(msg)
-    }
-
-    /// Clear our lease on `path` (best effort; a lease we no longer hold is left alone).
-    pub(crate) fn release(&mut self, path: &SecretPath) {
-        for _ in 0..16 {
-            let Ok(meta) = self.store.meta(path) else {
-                return;
-            };
-            let mut st = RotationState::parse(&meta.state);
-            if st.lease.as_ref().map(|l| l.owner.as_str()) != Some(self.owner.as_str()) {
-                return;
-            }
-            st.lease = None;
-            match self.write(path, &st, meta.revision) {
-                Ok(None) => continue,
-                _ => return,
-            }
-        }
-    }
-
-    /// Record a failure in the state (if we still hold the lease) and return the error.
-    /// The state keeps the error's message only; the audit log also gets its audit-only
-    /// detail (a hook's redacted stderr tail).
-    fn fail(
-        &mut self,
-        path: &SecretPath,
-        mut st: RotationState,
-        step: &str,
-        err: RotateError,
-    ) -> RotateError {
-        self.audit(
-            path,
-            &format!("rotate.{step}"),
-            st.pending_version,
-            "error",
-            err.audit_detail(),
-        );
-        st.last_error = Some(format!("{step}: {err}"));
-        st.last_error_at = Some(clock::now_text());
-        let _ = self.commit(path, &st);
-        err
     }
 
     /// The target of `plan`, with admin credentials from the environment or the store.
@@ -326,7 +157,11 @@ impl<'a> Rotator<'a> {
         Ok(Zeroizing::new(r.value.to_lossy()))
     }
 
-    fn value(&mut self, path: &SecretPath, version: Option<u64>) -> Result<Option<SecretBytes>> {
+    pub(crate) fn value(
+        &mut self,
+        path: &SecretPath,
+        version: Option<u64>,
+    ) -> Result<Option<SecretBytes>> {
         match version {
             None | Some(0) => Ok(None),
             Some(v) => Ok(Some(self.store.get_version(path, v)?.value)),
@@ -381,10 +216,18 @@ impl<'a> Rotator<'a> {
         let mut started = false;
         let mut outcome = Outcome::Nothing;
         loop {
-            // Nothing to do: return without taking the lease.
-            let meta = self.store.meta(path)?;
-            let st = RotationState::parse(&meta.state);
+            // Nothing to do: return without taking the lease — unless a stopped rotator
+            // left its lease (and with it the lock on direct writes): take it over, so the
+            // caller's release lifts both.
+            let (meta, st) = self.state(path)?;
             if let Some(o) = self.settled(path, &meta, &st, (start, early, started), &outcome)? {
+                if st
+                    .lease
+                    .as_ref()
+                    .is_some_and(|l| l.owner != self.owner && l.is_stale())
+                {
+                    self.lease(path)?;
+                }
                 return Ok(o);
             }
             // Ours now (or Busy): act on the state as it is under the lease.
@@ -418,8 +261,7 @@ impl<'a> Rotator<'a> {
                     st.from_version = Some(meta.current_version).filter(|v| *v > 0);
                     st.pending_login = target.next_login(st.active_login.as_deref());
                     st.started_at = Some(clock::now_text());
-                    st.last_error = None;
-                    st.last_error_at = None;
+                    st.clear_error();
                     self.commit(path, &st)?;
                 }
                 Step::Created if st.pending_version.is_none() => {
@@ -450,6 +292,7 @@ impl<'a> Rotator<'a> {
                     };
                     crash_point("create");
                     st.pending_version = Some(pending);
+                    st.clear_error();
                     self.audit(
                         path,
                         "rotate.create",
@@ -468,17 +311,21 @@ impl<'a> Rotator<'a> {
                         RotateError::new(RotateErrorKind::Invalid, "no pending version")
                     })?;
                     let old = self.value(path, st.from_version)?;
+                    let owner = self.owner.clone();
                     let ctx = StepCtx {
                         path,
                         version: pending,
                         login: st.pending_login.as_deref(),
+                        hook_id: Some(&owner),
                     };
+                    self.fence(path, &st, target.as_ref(), "set")?;
                     match target.set(&ctx, &new, old.as_ref()) {
                         Ok(detail) => self.audit(path, "rotate.set", Some(pending), "ok", detail),
                         Err(e) => return Err(self.fail(path, st, "set", e)),
                     }
                     crash_point("set");
                     st.step = Step::Set;
+                    st.clear_error();
                     self.commit(path, &st)?;
                     crash_point("set+recorded");
                 }
@@ -489,11 +336,14 @@ impl<'a> Rotator<'a> {
                     let new = self.value(path, Some(pending))?.ok_or_else(|| {
                         RotateError::new(RotateErrorKind::Invalid, "no pending version")
                     })?;
+                    let owner = self.owner.clone();
                     let ctx = StepCtx {
                         path,
                         version: pending,
                         login: st.pending_login.as_deref(),
+                        hook_id: Some(&owner),
                     };
+                    self.fence(path, &st, target.as_ref(), "test")?;
                     match target.test(&ctx, &new) {
                         Ok(detail) => self.audit(path, "rotate.test", Some(pending), "ok", detail),
                         Err(e) => {
@@ -508,7 +358,7 @@ impl<'a> Rotator<'a> {
                             // Rolling back is a target action of its own: only while the
                             // rotation is still ours (a stale test must never undo a
                             // rotation another process has moved on).
-                            self.renew(path)?;
+                            self.fence(path, &st, target.as_ref(), "rollback")?;
                             let rb = target.rollback(&ctx, &new, old.as_ref());
                             let rb_detail = match &rb {
                                 Ok(d) => d.clone(),
@@ -535,6 +385,7 @@ impl<'a> Rotator<'a> {
                     }
                     crash_point("test");
                     st.step = Step::Tested;
+                    st.clear_error();
                     self.commit(path, &st)?;
                     crash_point("test+recorded");
                 }
@@ -563,6 +414,7 @@ impl<'a> Rotator<'a> {
                     st.active_login = st.pending_login.take();
                     st.pending_version = None;
                     st.grace_until = Some(until.clone());
+                    st.clear_error();
                     self.audit(
                         path,
                         "rotate.promote",
@@ -589,119 +441,5 @@ impl<'a> Rotator<'a> {
                 Step::AwaitingConfirm => unreachable!("settled above"),
             }
         }
-    }
-
-    /// Retire (or, when revoking, revoke) the previous value on the target and in the store.
-    /// The caller holds the lease (just renewed).
-    fn finish(&mut self, path: &SecretPath, mut st: RotationState, p: &Plan) -> Result<()> {
-        let revoking = st.revoking.clone();
-        if let Some(old_v) = st.from_version {
-            let old = self
-                .value(path, Some(old_v))?
-                .ok_or_else(|| RotateError::new(RotateErrorKind::Invalid, "no previous version"))?;
-            let mut target = self.target_for(path, p)?;
-            let ctx = StepCtx {
-                path,
-                version: old_v,
-                login: st.previous_login.as_deref(),
-            };
-            match target.finish(&ctx, &old) {
-                Ok(detail) => self.audit(path, "rotate.finish", Some(old_v), "ok", detail),
-                Err(e) => return Err(self.fail(path, st, "finish", e)),
-            }
-            crash_point("finish");
-            let stage = self
-                .store
-                .history(path)?
-                .iter()
-                .find(|v| v.version == old_v)
-                .map(|v| v.stage);
-            match (stage, &revoking) {
-                (Some(Stage::Revoked), _) => {}
-                (Some(_), Some(_)) => self.store.revoke(path, old_v)?,
-                (Some(Stage::Previous), None) => self.store.retire_previous(path, old_v)?,
-                _ => {}
-            }
-        }
-        let now = clock::now_text();
-        if let Some(id) = &revoking {
-            if let Some(inc) = st.incidents.iter_mut().find(|i| &i.id == id) {
-                inc.closed_at = Some(now.clone());
-            }
-            self.audit(
-                path,
-                "incident.close",
-                st.from_version,
-                "ok",
-                format!("{id}: replacement current, old credential removed"),
-            );
-        }
-        st.step = Step::Idle;
-        st.revoking = None;
-        st.from_version = None;
-        st.previous_login = None;
-        st.grace_until = None;
-        st.last_error = None;
-        st.last_error_at = None;
-        self.commit(path, &st)?;
-        crash_point("finish+recorded");
-        Ok(())
-    }
-
-    /// Close a manual rotation: check `value` (format, live/test mode), store it as the new
-    /// version and promote it.
-    pub fn confirm(&mut self, path: &SecretPath, value: &SecretBytes) -> Result<Outcome> {
-        let (meta, p) = self.plan_of(path)?;
-        if RotationState::parse(&meta.state).step != Step::AwaitingConfirm {
-            return Err(Self::nothing_to_confirm(path));
-        }
-        if let Err(e) = target::manual::check_key(p.kind, p.stripe_mode, value) {
-            self.audit(path, "rotate.confirm", None, "denied", e.to_string());
-            return Err(e);
-        }
-        self.leased(path, |r| {
-            let (meta, mut st) = r.lease(path)?;
-            if st.step != Step::AwaitingConfirm {
-                return Err(Self::nothing_to_confirm(path));
-            }
-            if let Some(old) = r
-                .store
-                .history(path)?
-                .iter()
-                .find(|v| v.stage == Stage::Pending)
-            {
-                r.store.discard_pending(path, old.version)?;
-            }
-            let expected = match meta.current_version {
-                0 => Expected::Any,
-                v => Expected::Version(v),
-            };
-            let info = r.store.put_pending(path, value, expected)?;
-            r.audit(
-                path,
-                "rotate.confirm",
-                Some(info.version),
-                "ok",
-                "new key checked (format, mode) and stored as pending".into(),
-            );
-            st.step = Step::Tested;
-            st.pending_version = Some(info.version);
-            r.commit(path, &st)?;
-            r.advance(path, false, false)
-        })
-    }
-
-    fn nothing_to_confirm(path: &SecretPath) -> RotateError {
-        RotateError::new(
-            RotateErrorKind::Invalid,
-            format!(
-                "{path} has no manual rotation waiting (start one with `keyward rotate {path}`)"
-            ),
-        )
-    }
-
-    /// Whether `spec` is a manual target.
-    pub(crate) fn is_manual(spec: Option<&TargetSpec>) -> bool {
-        matches!(spec, Some(TargetSpec::Manual { .. }))
     }
 }

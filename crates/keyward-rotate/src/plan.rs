@@ -2,6 +2,7 @@
 //! `keyward.toml` (per environment) and the secret's metadata, and where its schedule stands.
 
 use crate::clock;
+use crate::error::Result;
 use crate::state::{RotationState, Step};
 use keyward_core::policy::rotation::{RotationSpec, TargetSpec};
 use keyward_core::policy::{Kind, Policy, StripeMode};
@@ -88,22 +89,28 @@ pub struct StatusRow {
     pub login: Option<String>,
     /// The last error (no values).
     pub last_error: Option<String>,
+    /// The process holding the rotation's lease, if any (`pid N on HOST, lease until T`).
+    pub lease: Option<String>,
+    /// Whether that lease was left by a process that is gone or expired: `rotate --due`
+    /// clears it (and stops any hook it left running).
+    pub lease_stale: bool,
 }
 
 impl StatusRow {
     /// Whether `rotate --due` has work here: a scheduled rotation is due, a grace expired,
-    /// or a rotation was interrupted.
+    /// a rotation was interrupted, or a stopped rotator left its lease.
     pub fn needs_work(&self) -> bool {
         matches!(self.schedule.as_str(), "overdue" | "due")
             || self.grace_expired
+            || self.lease_stale
             || matches!(self.state.as_str(), "created" | "set" | "tested")
     }
 }
 
-/// The status of `meta` at `now`.
-pub fn status(policy: &Policy, meta: &SecretMeta, now: SystemTime) -> StatusRow {
+/// The status of `meta` at `now`; fails when its rotation state is corrupt.
+pub fn status(policy: &Policy, meta: &SecretMeta, now: SystemTime) -> Result<StatusRow> {
     let p = plan(policy, meta);
-    let st = RotationState::parse(&meta.state);
+    let st = RotationState::of(meta)?;
     let last = meta
         .last_rotated
         .clone()
@@ -124,7 +131,7 @@ pub fn status(policy: &Policy, meta: &SecretMeta, now: SystemTime) -> StatusRow 
             .as_deref()
             .and_then(clock::parse)
             .is_none_or(|g| now >= g);
-    StatusRow {
+    Ok(StatusRow {
         path: meta.path.to_string(),
         kind: p.kind.as_str().to_string(),
         last_rotated: last,
@@ -142,5 +149,7 @@ pub fn status(policy: &Policy, meta: &SecretMeta, now: SystemTime) -> StatusRow 
         grace_expired,
         login: st.active_login.clone(),
         last_error: st.last_error.clone(),
-    }
+        lease: st.lease.as_ref().map(|l| l.describe()),
+        lease_stale: st.lease.as_ref().is_some_and(|l| l.is_stale()),
+    })
 }

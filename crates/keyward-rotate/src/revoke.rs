@@ -4,7 +4,7 @@
 use crate::clock;
 use crate::error::{Result, RotateError, RotateErrorKind};
 use crate::machine::{Outcome, Rotator};
-use crate::state::{FindingRef, IncidentRecord, RotationState, Step};
+use crate::state::{FindingRef, IncidentRecord, Step};
 use crate::target::StepCtx;
 use keyward_core::Fingerprint;
 use keyward_store::{SecretPath, Stage};
@@ -128,12 +128,15 @@ impl Rotator<'_> {
                 if p.target.is_some() && !Self::is_manual(p.target.as_ref()) {
                     let old = self.store.get_version(path, version)?.value;
                     let mut target = self.target_for(path, p)?;
+                    let owner = self.owner.clone();
                     let ctx = StepCtx {
                         path,
                         version,
                         login: None,
+                        hook_id: Some(&owner),
                     };
-                    self.lease(path)?;
+                    let (_, st) = self.lease(path)?;
+                    self.fence(path, &st, target.as_ref(), "finish")?;
                     let r = target.finish(&ctx, &old);
                     let (o, d) = match &r {
                         Ok(d) => ("ok", d.clone()),
@@ -149,7 +152,7 @@ impl Rotator<'_> {
                 }
             }
         };
-        let st = RotationState::parse(&self.store.meta(path)?.state);
+        let (_, st) = self.state(path)?;
         let rec = st
             .incidents
             .into_iter()

@@ -1,6 +1,7 @@
 //! The rotation state of one secret, kept as JSON in the store's per-secret `state` field
 //! and advanced with compare-and-set on the secret's revision.
 
+use crate::error::{Result, RotateError, RotateErrorKind};
 use serde::{Deserialize, Serialize};
 
 /// Where a secret's rotation stands (AWS Secrets Manager's steps, plus the grace period).
@@ -112,6 +113,42 @@ pub struct RotationState {
     /// The process working on this secret's rotation right now, if any (see
     /// [`crate::lease`]).
     pub lease: Option<Lease>,
+    /// A command hook that may be running right now (recorded before it starts, cleared
+    /// after): a rotator that takes over from a crashed one stops it first
+    /// ([`crate::orphan`]).
+    pub hook: Option<HookFence>,
+    /// The lock this rotation puts on direct writes to the secret (the store's reserved
+    /// [`keyward_store::WRITE_LOCK`] key): present while a rotation is in progress or
+    /// holds its lease. Recomputed on every write of the state ([`RotationState::lock`]).
+    pub write_lock: Option<WriteLock>,
+}
+
+/// A command hook recorded before it starts: its rotator (the hook's environment carries
+/// `KEYWARD_HOOK_ID=<owner>`), and the deadline its timeout gives it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HookFence {
+    /// The lease owner id of the rotator that runs it (the hook's marker).
+    pub owner: String,
+    /// The step (`set`, `test`, `rollback`, `finish`).
+    pub step: String,
+    /// When its timeout kills it (RFC 3339, real clock).
+    pub deadline: String,
+    /// Host name of the rotator.
+    pub host: String,
+    /// The rotator's pid namespace (see [`Lease::pid_ns`]).
+    pub pid_ns: Option<String>,
+}
+
+/// The store's write lock, as rotation writes it (see [`keyward_store::WRITE_LOCK`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WriteLock {
+    /// Why, in one line (shown to whoever tries a direct write).
+    pub by: String,
+    /// When it ends by itself (a lease's expiry); `None`: until the rotation ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 /// A claim on a secret's rotation by one rotator: only the holder performs target actions
@@ -135,13 +172,58 @@ pub struct Lease {
 }
 
 impl RotationState {
-    /// Parse the store's state text (`{}` and unknown shapes give the default state).
-    pub fn parse(text: &str) -> RotationState {
-        serde_json::from_str(text).unwrap_or_default()
+    /// Parse the store's state text (`{}` gives the default state). Text that is not a
+    /// rotation state (corrupt JSON, a field of the wrong type) is an error, never "no
+    /// rotation, no incidents".
+    pub fn parse(text: &str) -> Result<RotationState> {
+        serde_json::from_str(text).map_err(|e| {
+            RotateError::new(
+                RotateErrorKind::Corrupt,
+                format!("the stored rotation state is corrupt ({e}); nothing was done"),
+            )
+        })
+    }
+
+    /// Parse the state of `meta`, naming its secret in the error.
+    pub fn of(meta: &keyward_store::SecretMeta) -> Result<RotationState> {
+        RotationState::parse(&meta.state)
+            .map_err(|e| RotateError::new(RotateErrorKind::Corrupt, format!("{}: {e}", meta.path)))
     }
 
     /// As JSON text for the store.
     pub fn to_text(&self) -> String {
         serde_json::to_string(self).expect("state serializes")
+    }
+
+    /// The write lock this state puts on `path`: while a rotation is in progress (no end),
+    /// or while a rotator holds the lease (until the lease expires).
+    pub fn lock(&self, path: &str) -> Option<WriteLock> {
+        let since = self.started_at.as_deref().unwrap_or("an unknown time");
+        let by = match self.step {
+            Step::Created | Step::Set | Step::Tested => format!(
+                "a rotation is in progress (step `{}`, started {since}); let it finish with `keyward rotate {path}` or abandon it with `keyward rotate --abort {path}`",
+                self.step.as_str()
+            ),
+            Step::AwaitingConfirm => format!(
+                "a manual rotation waits for its new value (since {since}); give it with `keyward rotate confirm {path}` or abandon it with `keyward rotate --abort {path}`"
+            ),
+            Step::Idle | Step::Promoted => {
+                let lease = self.lease.as_ref()?;
+                return Some(WriteLock {
+                    by: format!(
+                        "a rotation holds its lease ({}); if that process is gone, run `keyward rotate --abort {path}`",
+                        lease.describe()
+                    ),
+                    until: Some(lease.until.clone()),
+                });
+            }
+        };
+        Some(WriteLock { by, until: None })
+    }
+
+    /// Forget the last error (a step succeeded).
+    pub fn clear_error(&mut self) {
+        self.last_error = None;
+        self.last_error_at = None;
     }
 }

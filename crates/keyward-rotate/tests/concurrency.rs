@@ -42,7 +42,7 @@ fn setup(hooks: &str) -> (tempfile::TempDir, PathBuf, String) {
 }
 
 fn state(store: &mut Store, p: &SecretPath) -> RotationState {
-    RotationState::parse(&store.meta(p).unwrap().state)
+    RotationState::parse(&store.meta(p).unwrap().state).unwrap()
 }
 
 fn lines(path: PathBuf) -> usize {
@@ -231,4 +231,56 @@ fn leases_of_dead_or_expired_holders_are_taken_over() {
             && e.detail.as_deref().is_some_and(|d| d.contains("took over"))));
     }
     assert!(state(&mut store, &p).lease.is_none());
+}
+
+#[test]
+fn item_02_a_hook_left_on_another_machine_is_waited_for_until_its_deadline() {
+    let (dir, db, text) = setup("set = \"echo run >> DIR/set.log\"");
+    let policy = policy(&text);
+    let p = path("production/API_TOKEN");
+    // A rotator elsewhere died inside its set hook; the hook may run for 2 s more.
+    let elsewhere = Some("another-boot/pid:[4026531836]".to_string());
+    let mut store = open(&db);
+    let mut st = state(&mut store, &p);
+    st.step = Step::Created;
+    st.from_version = Some(1);
+    st.lease = Some(Lease {
+        owner: "ghost".into(),
+        until: "2000-01-01T00:00:00Z".into(),
+        host: "elsewhere".into(),
+        pid: 1,
+        pid_ns: elsewhere.clone(),
+    });
+    let deadline = std::time::SystemTime::now() + Duration::from_secs(2);
+    st.hook = Some(keyward_rotate::HookFence {
+        owner: "ghost".into(),
+        step: "set".into(),
+        deadline: keyward_rotate::clock::format(deadline),
+        host: "elsewhere".into(),
+        pid_ns: elsewhere,
+    });
+    let patch = MetaPatch {
+        state: Some(st.to_text()),
+        ..Default::default()
+    };
+    store.update_meta(&p, &patch, None).unwrap();
+    let t = Instant::now();
+    let out = Rotator::new(&mut store, &policy).resume(&p).unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_millis(1800),
+        "the resumed step waited for the hook's deadline ({:?})",
+        t.elapsed()
+    );
+    assert_eq!(out, Outcome::Finished { version: 2 });
+    assert_eq!(lines(dir.path().join("set.log")), 1);
+    let st = state(&mut store, &p);
+    assert!(st.hook.is_none() && st.lease.is_none(), "{st:?}");
+    let log = store.audit_log(&Default::default()).unwrap();
+    assert!(
+        log.iter().any(|e| e
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("waited until") && d.contains("elsewhere"))),
+        "the wait is audited"
+    );
 }

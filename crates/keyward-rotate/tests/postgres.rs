@@ -111,7 +111,7 @@ fn alternating_old_login_works_through_the_grace_and_stops_after_finish() {
     let p = path("staging/DB_PASSWORD");
     Rotator::new(&mut store, &policy).rotate(&p).unwrap();
     let new = store.get(&p).unwrap().value;
-    let st = keyward_rotate::RotationState::parse(&store.meta(&p).unwrap().state);
+    let st = keyward_rotate::RotationState::parse(&store.meta(&p).unwrap().state).unwrap();
     assert_eq!(
         (st.step, st.active_login.as_deref()),
         (Step::Promoted, Some(clone.as_str()))
@@ -244,7 +244,68 @@ fn failed_test_rolls_back_and_keeps_current() {
         ),
         "target rolled back"
     );
-    let st = keyward_rotate::RotationState::parse(&store.meta(&p).unwrap().state);
+    let st = keyward_rotate::RotationState::parse(&store.meta(&p).unwrap().state).unwrap();
     assert_eq!(st.step, Step::Idle);
     assert!(st.last_error.unwrap().starts_with("test:"));
+}
+
+#[test]
+fn item_03_concurrent_alter_role_is_retried_not_surfaced() {
+    // Several sessions changing one role at once make PostgreSQL fail some of them with
+    // "tuple concurrently updated" (as a resumed rotation does beside the still-running
+    // ALTER ROLE of a killed one): every set must still succeed.
+    let Some(url) = url("KEYWARD_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let role = unique("kw_tcu");
+    let _roles = Roles {
+        admin: Client::connect(&url, NoTls).unwrap(),
+        names: vec![role.clone()],
+    };
+    Client::connect(&url, NoTls)
+        .unwrap()
+        .batch_execute(&format!("CREATE ROLE \"{role}\" LOGIN"))
+        .unwrap();
+    let spec = keyward_core::policy::rotation::TargetSpec::Postgres {
+        role: role.clone(),
+        strategy: keyward_core::policy::rotation::PgStrategy::Single,
+        clone_role: None,
+        admin_url_env: Some("UNUSED".into()),
+        admin_url_secret: None,
+    };
+    let p = path("production/DB_PASSWORD");
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|t| {
+                let (spec, url, p) = (&spec, &url, &p);
+                s.spawn(move || {
+                    let mut target =
+                        keyward_rotate::target::build(spec, Some(url.clone().into())).unwrap();
+                    let ctx = keyward_rotate::target::StepCtx {
+                        path: p,
+                        version: 1,
+                        login: None,
+                        hook_id: None,
+                    };
+                    (0..40)
+                        .filter_map(|i| {
+                            let v =
+                                keyward_core::SecretBytes::new(format!("pw-{t}-{i}-0123456789"));
+                            target.set(&ctx, &v, None).err().map(|e| e.to_string())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        failures.first()
+    );
 }

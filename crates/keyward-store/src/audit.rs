@@ -4,10 +4,18 @@
 //! the previous entry's hash (`prev_hash`); the `audit_head` row holds the last sequence
 //! number and hash. [`verify`] recomputes the chain and reports the first entry that does
 //! not fit: an edited entry fails its own hash, a deleted one leaves a gap in `seq` (or,
-//! at the end, a head pointing past the last entry). Verifying needs no key.
+//! at the end, a head pointing past the last entry). Verifying the chain needs no key.
+//!
+//! With the store's audit key, more is checked ([`verify_macs`]): every entry carries a
+//! checkpoint MAC and the head row a head MAC ([`crate::integrity`]), so removing entries
+//! from the end and rewriting the head is detected without an external anchor. Every
+//! append checks the head MAC before extending the chain, so a tampered head is never
+//! blessed by the next write.
 
-use crate::backend::{Backend, Tx, GENESIS_HASH};
+use crate::backend::{AuditHead, Backend, Tx, GENESIS_HASH};
+use crate::crypto::MacKey;
 use crate::error::Result;
+use crate::integrity::{self, audit_head_mac, audit_head_matches, checkpoint_mac};
 use crate::model::{Actor, AuditEntry, AuditEvent, AuditFilter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -42,9 +50,38 @@ pub fn entry_hash(e: &AuditEntry) -> String {
     hex::encode(h.finalize())
 }
 
-/// Append `event` by `actor` inside an open write transaction; returns its sequence number.
-pub fn append(tx: &mut dyn Tx, actor: &Actor, event: &AuditEvent) -> Result<u64> {
-    let (seq, prev_hash) = tx.audit_head()?;
+/// Check the head's MAC under `key` (the audit MAC key).
+pub(crate) fn check_head(key: &MacKey, head: &AuditHead) -> Result<()> {
+    match &head.mac {
+        Some(mac) if audit_head_matches(key, head.seq, &head.hash, mac) => Ok(()),
+        _ => Err(integrity::integrity(
+            "integrity check failed: the audit log's head does not match its MAC (entries removed or rewritten outside keyward); nothing was done (run `keyward audit verify`)",
+        )),
+    }
+}
+
+/// Append `event` by `actor` inside an open write transaction, after checking the head's
+/// MAC under `key` (the audit MAC key); the entry gets a checkpoint MAC and the head a new
+/// head MAC. Returns the entry's sequence number.
+pub fn append(tx: &mut dyn Tx, key: &MacKey, actor: &Actor, event: &AuditEvent) -> Result<u64> {
+    Ok(append_after(tx, key, actor, event, None)?.0)
+}
+
+/// [`append`], skipping the head MAC check when the head is `written`: the head this
+/// transaction itself wrote last (nobody else can have changed it since). Returns the new
+/// head's sequence number and hash.
+pub(crate) fn append_after(
+    tx: &mut dyn Tx,
+    key: &MacKey,
+    actor: &Actor,
+    event: &AuditEvent,
+    written: Option<&(u64, String)>,
+) -> Result<(u64, String)> {
+    let head = tx.audit_head()?;
+    if written.is_none_or(|(s, h)| *s != head.seq || *h != head.hash) {
+        check_head(key, &head)?;
+    }
+    let (seq, prev_hash) = (head.seq, head.hash);
     let mut entry = AuditEntry {
         seq: seq + 1,
         time: crate::clock::now(),
@@ -62,10 +99,19 @@ pub fn append(tx: &mut dyn Tx, actor: &Actor, event: &AuditEvent) -> Result<u64>
         value_hmac: event.value_hmac.clone(),
         prev_hash,
         hash: String::new(),
+        checkpoint: None,
     };
     entry.hash = entry_hash(&entry);
-    tx.audit_append(&entry)?;
-    Ok(entry.seq)
+    entry.checkpoint = Some(checkpoint_mac(key, entry.seq, &entry.hash));
+    tx.audit_append(&entry, &audit_head_mac(key, entry.seq, &entry.hash))?;
+    Ok((entry.seq, entry.hash))
+}
+
+/// Write the MAC of the current head as it is (store creation, and the one-time upgrade
+/// of a store written before heads were authenticated).
+pub(crate) fn bless_head(tx: &mut dyn Tx, key: &MacKey) -> Result<()> {
+    let head = tx.audit_head()?;
+    tx.audit_set_head_mac(&audit_head_mac(key, head.seq, &head.hash))
 }
 
 /// Entries matching `filter`, oldest first. Needs no key.
@@ -101,13 +147,55 @@ impl VerifyReport {
 /// Recompute the chain. Needs no key.
 pub fn verify(backend: &mut dyn Backend) -> Result<VerifyReport> {
     let mut all = Vec::new();
-    let mut head = (0, String::new());
+    let mut head = None;
     backend.read(&mut |tx| {
         all = tx.audit_entries(&AuditFilter::default())?;
-        head = tx.audit_head()?;
+        head = Some(tx.audit_head()?);
         Ok(())
     })?;
-    Ok(verify_entries(&all, head))
+    let head = head.expect("read ran");
+    Ok(verify_entries(&all, (head.seq, head.hash)))
+}
+
+/// What the audit MACs say ([`verify_macs`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MacReport {
+    /// Checkpoints checked (entries written before checkpoints existed have none).
+    pub checkpoints: u64,
+    /// Problems found, one line each (empty when the MACs verify).
+    pub problems: Vec<String>,
+}
+
+/// Check the head MAC and every checkpoint under `key` (the audit MAC key). Entries
+/// without a checkpoint (written before the store was upgraded) are skipped; the head MAC
+/// must be present.
+pub fn verify_macs(all: &[AuditEntry], head: &AuditHead, key: &MacKey) -> MacReport {
+    let mut report = MacReport::default();
+    match &head.mac {
+        None => report.problems.push(format!(
+            "the audit head (entry {}) has no MAC: the head row was rewritten, or the store was never opened by this keyward with its master key",
+            head.seq
+        )),
+        Some(mac) if !audit_head_matches(key, head.seq, &head.hash, mac) => {
+            report.problems.push(format!(
+                "the audit head (entry {}) does not match its MAC: entries were removed from the end or the head was rewritten",
+                head.seq
+            ))
+        }
+        Some(_) => {}
+    }
+    for e in all {
+        let Some(cp) = &e.checkpoint else { continue };
+        report.checkpoints += 1;
+        if !integrity::checkpoint_matches(key, e.seq, &e.hash, cp) {
+            report.problems.push(format!(
+                "entry {} does not match its checkpoint MAC (rewritten outside keyward)",
+                e.seq
+            ));
+            break;
+        }
+    }
+    report
 }
 
 /// Verify a list of entries (in `seq` order) against the chain head.

@@ -4,8 +4,14 @@
 //! - value: sealed under the version's data key, AAD `keyward/v1/value\0ENV/NAME\0VERSION`;
 //! - wrapped data key: the 32-byte data key sealed under the KEK, AAD
 //!   `keyward/v1/dek\0ENV/NAME\0VERSION`;
-//! - key check value: the constant [`KCV_PLAINTEXT`] sealed under the KEK;
+//! - key check value: the constant [`KCV_PLAINTEXT`] sealed under the KEK, AAD
+//!   `keyward/v2/kcv` (stores whose secret heads are authenticated) or `keyward/v1/kcv`
+//!   (stores written before that; opening one with the key upgrades it);
 //! - audit key: 32 random bytes sealed under the KEK.
+//!
+//! MAC keys are derived with HKDF-SHA256 ([`Key::derive`]), so the keys that authenticate
+//! secret heads and the audit head are independent of the data keys, the audit key's
+//! value HMACs and each other.
 //!
 //! Binding path and version into both AADs means a ciphertext (or a wrapped key) copied to
 //! another row fails authentication instead of decrypting as the wrong secret.
@@ -25,7 +31,8 @@ use zeroize::Zeroizing;
 const NONCE_LEN: usize = 24;
 /// The plaintext of the key check value.
 pub const KCV_PLAINTEXT: &[u8] = b"keyward key check v1";
-const KCV_AAD: &[u8] = b"keyward/v1/kcv";
+const KCV_AAD_V1: &[u8] = b"keyward/v1/kcv";
+const KCV_AAD: &[u8] = b"keyward/v2/kcv";
 const AUDIT_KEY_AAD: &[u8] = b"keyward/v1/audit-key";
 
 /// A 32-byte symmetric key held in a zeroizing, non-printing box.
@@ -84,8 +91,51 @@ impl Key {
         self.0.expose_secret()
     }
 
+    /// A key derived from this one for one purpose (HKDF-SHA256, no salt, `info` naming
+    /// the purpose): knowing a derived key reveals nothing about this key or its other
+    /// derived keys.
+    pub fn derive(&self, info: &[u8]) -> Key {
+        let mut key = Key(SecretBox::new(Box::new([0u8; 32])));
+        hkdf::Hkdf::<Sha256>::new(None, self.expose())
+            .expand(info, key.0.expose_secret_mut())
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        key
+    }
+
+    /// This key as an HMAC-SHA256 key, its pad blocks hashed once ([`MacKey`]).
+    pub fn mac_key(&self) -> MacKey {
+        MacKey(<Hmac<Sha256> as Mac>::new_from_slice(self.expose()).expect("any key length"))
+    }
+
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new(self.expose().into())
+    }
+}
+
+/// An HMAC-SHA256 key with its inner and outer pad blocks already hashed, so each MAC
+/// costs only its data (MACs are computed on every audited read). Not printable.
+#[derive(Clone)]
+pub struct MacKey(Hmac<Sha256>);
+
+impl MacKey {
+    /// HMAC-SHA256 of `data`.
+    pub fn mac(&self, data: &[u8]) -> [u8; 32] {
+        let mut mac = self.0.clone();
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is the HMAC-SHA256 of `data` (constant-time compare).
+    pub fn matches(&self, data: &[u8], tag: &[u8]) -> bool {
+        let mut mac = self.0.clone();
+        mac.update(data);
+        mac.verify_slice(tag).is_ok()
+    }
+}
+
+impl fmt::Debug for MacKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MacKey([REDACTED])")
     }
 }
 
@@ -200,14 +250,41 @@ pub fn rewrap_dek(
     seal(new, dek.expose(), &row_aad("dek", path, version))
 }
 
-/// A key check value for `kek`.
+/// A key check value for `kek` (the current format: secret heads are authenticated).
 pub fn key_check_value(kek: &Key) -> Result<Vec<u8>> {
     seal(kek, KCV_PLAINTEXT, KCV_AAD)
 }
 
-/// True when `kcv` was made with `kek`.
+/// What a key check value says about its store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KcvFormat {
+    /// Written by a keyward that authenticates secret heads and the audit head.
+    Current,
+    /// Written before that: the store must be upgraded (its heads MACed) when opened.
+    Legacy,
+}
+
+/// The format of `kcv` when it was made with `kek`; `None` for another key.
+pub fn kcv_format(kek: &Key, kcv: &[u8]) -> Option<KcvFormat> {
+    let is = |aad| open(kek, kcv, aad).is_some_and(|p| p.as_slice() == KCV_PLAINTEXT);
+    if is(KCV_AAD) {
+        Some(KcvFormat::Current)
+    } else if is(KCV_AAD_V1) {
+        Some(KcvFormat::Legacy)
+    } else {
+        None
+    }
+}
+
+/// True when `kcv` was made with `kek` (either format).
 pub fn key_matches(kek: &Key, kcv: &[u8]) -> bool {
-    open(kek, kcv, KCV_AAD).is_some_and(|p| p.as_slice() == KCV_PLAINTEXT)
+    kcv_format(kek, kcv).is_some()
+}
+
+/// A legacy (pre-integrity) key check value, for tests of the upgrade path.
+#[doc(hidden)]
+pub fn legacy_key_check_value(kek: &Key) -> Result<Vec<u8>> {
+    seal(kek, KCV_PLAINTEXT, KCV_AAD_V1)
 }
 
 /// Wrap the per-store audit key.

@@ -34,6 +34,15 @@ pub enum ErrorKind {
     Backend,
     /// The database holds data keyward cannot interpret (unknown schema version, bad row).
     Corrupt,
+    /// Stored state does not match its MAC: a secret's head (version pointers, stages,
+    /// deleted flag, revision, rotation state) or the audit log's head was changed outside
+    /// keyward. Nothing is served from it.
+    Integrity,
+    /// The secret is locked by an operation in progress (a rotation): direct writes are
+    /// refused until it ends or is aborted.
+    Locked,
+    /// The file or database is not a keyward store (and was not touched).
+    Foreign,
 }
 
 impl ErrorKind {
@@ -52,6 +61,9 @@ impl ErrorKind {
             ErrorKind::InvalidInput => "invalid_input",
             ErrorKind::Backend => "backend",
             ErrorKind::Corrupt => "corrupt",
+            ErrorKind::Integrity => "integrity",
+            ErrorKind::Locked => "locked",
+            ErrorKind::Foreign => "foreign",
         }
     }
 }

@@ -13,6 +13,11 @@
 //!   unseal and rekey appends a hash-chained entry in the same transaction; values appear
 //!   only as an HMAC under a per-store audit key. [`audit::verify`] finds the first broken
 //!   entry.
+//! - **Integrity** ([`integrity`]): each secret's head (version pointers, stages, deleted
+//!   flag, revision, rotation state) is MACed under a key derived from the master key and
+//!   checked on every read that decides what to serve; the audit head and every entry's
+//!   checkpoint are MACed under the audit key, so truncating the log is detected.
+//!   [`Store::verify`] checks all of it.
 //!
 //! ```no_run
 //! use keyward_store::{Expected, Key, Location, MetaPatch, Store};
@@ -31,17 +36,23 @@ pub mod backend;
 pub mod clock;
 pub mod crypto;
 mod error;
+mod head;
+pub mod integrity;
 mod location;
 mod model;
 mod path;
 mod secrets;
 mod stages;
 mod store;
+pub mod testing;
+mod upgrade;
+mod verify;
 
 pub use audit::VerifyReport;
 pub use backend::Backend;
 pub use crypto::Key;
 pub use error::{ErrorKind, Result, StoreError};
+pub use head::WRITE_LOCK;
 pub use location::{Location, DEFAULT_SQLITE_PATH};
 pub use model::{
     Actor, AuditEntry, AuditEvent, AuditFilter, Expected, MetaPatch, SecretMeta, Stage, VersionInfo,
@@ -49,3 +60,4 @@ pub use model::{
 pub use path::{validate_env, validate_name, SecretPath};
 pub use secrets::{ExportReceipt, Exported, Revealed};
 pub use store::Store;
+pub use verify::IntegrityReport;

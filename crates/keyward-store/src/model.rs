@@ -221,6 +221,11 @@ pub struct AuditEntry {
     pub prev_hash: String,
     /// SHA-256 (hex) of this entry.
     pub hash: String,
+    /// HMAC (hex) of `seq` and `hash` under the store's audit MAC key: a checkpoint that
+    /// `audit verify` with the master key checks. Not part of the hash; `None` for entries
+    /// written before checkpoints existed.
+    #[serde(skip)]
+    pub checkpoint: Option<String>,
 }
 
 /// An audit event to append (the store fills seq, time, hashes).

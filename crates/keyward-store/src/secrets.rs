@@ -3,6 +3,7 @@
 use crate::backend::{SecretRow, Tx, VersionRow};
 use crate::crypto::{self, Sealed};
 use crate::error::{ErrorKind, Result, StoreError};
+use crate::head;
 use crate::model::{AuditEvent, Expected, MetaPatch, SecretMeta, Stage, VersionInfo};
 use crate::path::SecretPath;
 use crate::store::{read_tx, write_tx, Ctx, Store};
@@ -49,32 +50,6 @@ impl ExportReceipt {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
-}
-
-pub(crate) fn not_found(path: &SecretPath) -> StoreError {
-    StoreError::new(ErrorKind::NotFound, format!("no secret {path}"))
-}
-
-/// Load a secret row or fail with `NotFound`.
-pub(crate) fn load(tx: &mut dyn Tx, path: &SecretPath) -> Result<SecretRow> {
-    tx.secret(path.env(), path.name())?
-        .ok_or_else(|| not_found(path))
-}
-
-/// Load a secret that is not soft-deleted.
-pub(crate) fn load_live(tx: &mut dyn Tx, path: &SecretPath) -> Result<SecretRow> {
-    let row = load(tx, path)?;
-    if row.meta.deleted_at.is_some() {
-        return Err(deleted(path));
-    }
-    Ok(row)
-}
-
-fn deleted(path: &SecretPath) -> StoreError {
-    StoreError::new(
-        ErrorKind::Deleted,
-        format!("{path} is deleted (restore it with `keyward secret restore {path}`)"),
-    )
 }
 
 /// Check the version a write expects to replace against the current one.
@@ -139,8 +114,8 @@ pub(crate) fn apply_patch(meta: &mut SecretMeta, patch: &MetaPatch) -> Result<Ve
 }
 
 /// Find the version holding `stage` (newest first).
-pub(crate) fn with_stage(versions: &[VersionRow], stage: Stage) -> Option<&VersionRow> {
-    versions.iter().find(|v| v.info.stage == stage)
+pub(crate) fn with_stage(versions: &[VersionInfo], stage: Stage) -> Option<&VersionInfo> {
+    versions.iter().find(|v| v.stage == stage)
 }
 
 /// Decrypt a version row.
@@ -156,9 +131,8 @@ pub(crate) fn unseal(ctx: &Ctx, path: &SecretPath, row: &VersionRow) -> Result<S
     )
 }
 
-/// Insert a sealed version of `value` for `row` with `stage`.
 /// Seal `value` as the next version of `row` in `stage`, bump the row's counters (and
-/// `current_version` for a current write), and audit the write.
+/// `current_version` for a current write), audit the write and seal the head.
 pub(crate) fn append_version(
     tx: &mut dyn Tx,
     ctx: &Ctx,
@@ -176,7 +150,6 @@ pub(crate) fn append_version(
     row.meta.latest_version = version;
     row.meta.updated_at = now;
     row.meta.revision += 1;
-    tx.update_secret(row)?;
     ctx.log(
         tx,
         AuditEvent {
@@ -188,6 +161,7 @@ pub(crate) fn append_version(
             value_hmac: Some(ctx.hmac(path, value.expose())),
         },
     )?;
+    head::seal(tx, ctx, row)?;
     Ok(info)
 }
 
@@ -232,10 +206,9 @@ impl Store {
         let result = write_tx(backend.as_mut(), ctx, |tx| {
             let now = crate::clock::now();
             let row = match tx.secret(path.env(), path.name())? {
-                Some(row) => {
-                    if row.meta.deleted_at.is_some() {
-                        return Err(deleted(path));
-                    }
+                Some(_) => {
+                    let (row, _) = head::load(tx, ctx, path, false)?;
+                    head::check_unlocked(&row.meta)?;
                     (row, false)
                 }
                 None => {
@@ -257,6 +230,8 @@ impl Store {
                             latest_version: 0,
                             revision: 0,
                         },
+                        head_seq: 0,
+                        head_mac: None,
                     };
                     apply_patch(&mut row.meta, patch)?;
                     row.id = tx.insert_secret(&row)?;
@@ -265,12 +240,12 @@ impl Store {
             };
             let (mut row, created) = row;
             check_expected(path, row.meta.current_version, expected)?;
-            let versions = tx.versions(row.id)?;
+            let versions = tx.version_infos(row.id)?;
             if let Some(prev) = with_stage(&versions, Stage::Previous) {
-                tx.set_stage(row.id, prev.info.version, Stage::Retired)?;
+                tx.set_stage(row.id, prev.version, Stage::Retired)?;
             }
             if let Some(cur) = with_stage(&versions, Stage::Current) {
-                tx.set_stage(row.id, cur.info.version, Stage::Previous)?;
+                tx.set_stage(row.id, cur.version, Stage::Previous)?;
             }
             if !created {
                 apply_patch(&mut row.meta, patch)?;
@@ -292,7 +267,10 @@ impl Store {
     pub fn get_stage(&mut self, path: &SecretPath, stage: Stage) -> Result<Revealed> {
         let label = stage.as_str();
         self.read_where(path, label, |_, versions| {
-            with_stage(versions, stage).map(|v| v.info.version)
+            versions
+                .iter()
+                .find(|v| v.info.stage == stage)
+                .map(|v| v.info.version)
         })
     }
 
@@ -310,8 +288,7 @@ impl Store {
         let Store { backend, ctx } = self;
         let mut tried = None;
         let result = write_tx(backend.as_mut(), ctx, |tx| {
-            let row = load_live(tx, path)?;
-            let versions = tx.versions(row.id)?;
+            let (row, versions) = head::load_sealed(tx, ctx, path)?;
             let v = pick(&row, &versions).ok_or_else(|| {
                 StoreError::new(ErrorKind::NotFound, format!("{path} has no {what} version"))
             })?;
@@ -343,30 +320,43 @@ impl Store {
         result.inspect_err(|e| self.log_failure("read", Some(path), tried, e))
     }
 
-    /// Metadata of one secret (deleted ones included; not audited: no value is read).
+    /// Metadata of one secret (deleted ones included; not audited: no value is read). Its
+    /// head MAC is checked ([`ErrorKind::Integrity`] when it was changed behind keyward).
     pub fn meta(&mut self, path: &SecretPath) -> Result<SecretMeta> {
-        read_tx(self.backend.as_mut(), |tx| Ok(load(tx, path)?.meta))
+        let Store { backend, ctx } = self;
+        let r = read_tx(backend.as_mut(), |tx| {
+            Ok(head::load(tx, ctx, path, true)?.0.meta)
+        });
+        r.inspect_err(|e| self.log_integrity("meta", Some(path), e))
     }
 
     /// Secrets whose `ENV/NAME` starts with `prefix` (`""` for all), sorted; deleted ones
-    /// only with `include_deleted`. Not audited: no value is read.
+    /// only with `include_deleted`. Not audited: no value is read. Every head MAC is
+    /// checked: one secret changed behind keyward's back fails the whole listing.
     pub fn list(&mut self, prefix: &str, include_deleted: bool) -> Result<Vec<SecretMeta>> {
-        read_tx(self.backend.as_mut(), |tx| {
-            Ok(tx
-                .secrets(prefix)?
-                .into_iter()
-                .map(|r| r.meta)
-                .filter(|m| include_deleted || m.deleted_at.is_none())
-                .collect())
-        })
+        let Store { backend, ctx } = self;
+        let r = read_tx(backend.as_mut(), |tx| {
+            let rows = head::under(tx, prefix)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for (row, versions) in rows {
+                head::check(tx, ctx, &row, &versions)?;
+                if include_deleted || row.meta.deleted_at.is_none() {
+                    out.push(row.meta);
+                }
+            }
+            Ok(out)
+        });
+        r.inspect_err(|e| self.log_integrity("list", None, e))
     }
 
     /// The versions of `path`, newest first (no values).
     pub fn history(&mut self, path: &SecretPath) -> Result<Vec<VersionInfo>> {
-        read_tx(self.backend.as_mut(), |tx| {
-            let row = load(tx, path)?;
-            Ok(tx.versions(row.id)?.into_iter().map(|v| v.info).collect())
-        })
+        let Store { backend, ctx } = self;
+        let r = read_tx(
+            backend.as_mut(),
+            |tx| Ok(head::load(tx, ctx, path, true)?.1),
+        );
+        r.inspect_err(|e| self.log_integrity("history", Some(path), e))
     }
 
     /// Soft-delete `path`: it disappears from `list`, `get`, `export` and `run` but keeps
@@ -384,11 +374,10 @@ impl Store {
         let action = if delete { "delete" } else { "restore" };
         let Store { backend, ctx } = self;
         let result = write_tx(backend.as_mut(), ctx, |tx| {
-            let mut row = if delete {
-                load_live(tx, path)?
-            } else {
-                load(tx, path)?
-            };
+            let (mut row, _) = head::load(tx, ctx, path, !delete)?;
+            if delete {
+                head::check_unlocked(&row.meta)?;
+            }
             if !delete && row.meta.deleted_at.is_none() {
                 return Err(StoreError::new(
                     ErrorKind::InvalidInput,
@@ -400,7 +389,6 @@ impl Store {
             row.meta.deleted_at = delete.then(|| now.clone());
             row.meta.updated_at = now;
             row.meta.revision += 1;
-            tx.update_secret(&row)?;
             ctx.log(
                 tx,
                 AuditEvent {
@@ -411,7 +399,7 @@ impl Store {
                     ..Default::default()
                 },
             )?;
-            Ok(())
+            head::seal(tx, ctx, &mut row)
         });
         result.inspect_err(|e| self.log_failure(action, Some(path), None, e))
     }
@@ -509,9 +497,14 @@ impl Store {
                 detail: detail.to_string(),
                 items: Vec::new(),
             };
-            for row in tx.secrets(&format!("{env}/"))? {
+            for (row, versions) in head::under(tx, &format!("{env}/"))? {
                 let m = &row.meta;
-                if m.deleted_at.is_some() || m.current_version == 0 || m.path.env() != env {
+                if m.path.env() != env {
+                    continue;
+                }
+                failed_at = Some((m.path.clone(), m.current_version));
+                head::check(tx, ctx, &row, &versions)?;
+                if m.deleted_at.is_some() || m.current_version == 0 {
                     continue;
                 }
                 let vrow = tx.version(row.id, m.current_version)?.ok_or_else(|| {
@@ -520,7 +513,6 @@ impl Store {
                         format!("{} version {} is missing", m.path, m.current_version),
                     )
                 })?;
-                failed_at = Some((m.path.clone(), m.current_version));
                 let value = unseal(ctx, &m.path, &vrow)?;
                 let hmac = ctx.hmac(&m.path, value.expose());
                 if log_now {

@@ -2,9 +2,10 @@
 //! and the per-secret metadata/state that the rotation state machine keeps.
 
 use crate::error::{ErrorKind, Result, StoreError};
+use crate::head;
 use crate::model::{AuditEvent, Expected, MetaPatch, SecretMeta, Stage, VersionInfo};
 use crate::path::SecretPath;
-use crate::secrets::{append_version, apply_patch, check_expected, load_live, with_stage};
+use crate::secrets::{append_version, apply_patch, check_expected, with_stage};
 use crate::store::{write_tx, Store};
 use keyward_core::SecretBytes;
 
@@ -22,16 +23,12 @@ impl Store {
     ) -> Result<VersionInfo> {
         let Store { backend, ctx } = self;
         let result = write_tx(backend.as_mut(), ctx, |tx| {
-            let mut row = load_live(tx, path)?;
+            let (mut row, versions) = head::load(tx, ctx, path, false)?;
             check_expected(path, row.meta.current_version, expected)?;
-            let versions = tx.versions(row.id)?;
             if let Some(p) = with_stage(&versions, Stage::Pending) {
                 return Err(StoreError::new(
                     ErrorKind::Conflict,
-                    format!(
-                        "conflict: {path} already has pending version {}",
-                        p.info.version
-                    ),
+                    format!("conflict: {path} already has pending version {}", p.version),
                 ));
             }
             let now = crate::clock::now();
@@ -103,19 +100,18 @@ impl Store {
     ) -> Result<()> {
         let Store { backend, ctx } = self;
         let result = write_tx(backend.as_mut(), ctx, |tx| {
-            let mut row = load_live(tx, path)?;
+            let (mut row, versions) = head::load(tx, ctx, path, false)?;
             check_expected(path, row.meta.current_version, expected)?;
-            let versions = tx.versions(row.id)?;
             let target = versions
                 .iter()
-                .find(|v| v.info.version == version)
+                .find(|v| v.version == version)
                 .ok_or_else(|| {
                     StoreError::new(
                         ErrorKind::NotFound,
                         format!("{path} has no version {version}"),
                     )
                 })?;
-            allowed(target.info.stage).map_err(|why| {
+            allowed(target.stage).map_err(|why| {
                 StoreError::new(
                     ErrorKind::Conflict,
                     format!("cannot {action} {path} version {version}: it {why}"),
@@ -125,10 +121,10 @@ impl Store {
             match action {
                 "promote" => {
                     if let Some(prev) = with_stage(&versions, Stage::Previous) {
-                        tx.set_stage(row.id, prev.info.version, Stage::Retired)?;
+                        tx.set_stage(row.id, prev.version, Stage::Retired)?;
                     }
                     if let Some(cur) = with_stage(&versions, Stage::Current) {
-                        tx.set_stage(row.id, cur.info.version, Stage::Previous)?;
+                        tx.set_stage(row.id, cur.version, Stage::Previous)?;
                     }
                     tx.set_stage(row.id, version, Stage::Current)?;
                     row.meta.current_version = version;
@@ -144,7 +140,6 @@ impl Store {
             }
             row.meta.updated_at = now;
             row.meta.revision += 1;
-            tx.update_secret(&row)?;
             ctx.log(
                 tx,
                 AuditEvent {
@@ -155,7 +150,7 @@ impl Store {
                     ..Default::default()
                 },
             )?;
-            Ok(())
+            head::seal(tx, ctx, &mut row)
         });
         result.inspect_err(|e| self.log_failure(action, Some(path), Some(version), e))
     }
@@ -171,7 +166,7 @@ impl Store {
     ) -> Result<SecretMeta> {
         let Store { backend, ctx } = self;
         let result = write_tx(backend.as_mut(), ctx, |tx| {
-            let mut row = load_live(tx, path)?;
+            let (mut row, _) = head::load(tx, ctx, path, false)?;
             if let Some(rev) = expected_revision.filter(|r| *r != row.meta.revision) {
                 return Err(StoreError::new(
                     ErrorKind::Conflict,
@@ -184,7 +179,6 @@ impl Store {
             let changed = apply_patch(&mut row.meta, patch)?;
             row.meta.updated_at = crate::clock::now();
             row.meta.revision += 1;
-            tx.update_secret(&row)?;
             ctx.log(
                 tx,
                 AuditEvent {
@@ -196,6 +190,7 @@ impl Store {
                     value_hmac: None,
                 },
             )?;
+            head::seal(tx, ctx, &mut row)?;
             Ok(row.meta)
         });
         result.inspect_err(|e| self.log_failure("update_meta", Some(path), None, e))

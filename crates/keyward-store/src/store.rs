@@ -2,21 +2,51 @@
 
 use crate::audit::{self, VerifyReport};
 use crate::backend::{Backend, Tx};
-use crate::crypto::{self, Key};
+use crate::crypto::{self, KcvFormat, Key, MacKey};
 use crate::error::{ErrorKind, Result, StoreError};
+use crate::integrity::integrity;
 use crate::model::{Actor, AuditEntry, AuditEvent, AuditFilter};
 use crate::path::SecretPath;
 
-const META_KCV: &str = "kcv";
+pub(crate) const META_KCV: &str = "kcv";
 const META_AUDIT_KEY: &str = "audit_key";
 const META_STORE_ID: &str = "store_id";
-const META_FORMAT: &str = "format";
+pub(crate) const META_FORMAT: &str = "format";
 const META_CREATED: &str = "created_at";
+/// The store format written by this keyward: secret heads and the audit head are MACed.
+pub(crate) const FORMAT: &[u8] = b"2";
+
+/// The key that MACs secret heads: derived from the KEK and bound to the store.
+pub(crate) fn head_key(kek: &Key, store_id: &str) -> MacKey {
+    derive_mac_key(kek, b"keyward/v1/secret-head-mac\0", store_id)
+}
+
+/// The key that MACs the audit head and checkpoints: derived from the audit key.
+fn audit_mac_key(audit_key: &Key, store_id: &str) -> MacKey {
+    derive_mac_key(audit_key, b"keyward/v1/audit-head-mac\0", store_id)
+}
+
+fn derive_mac_key(from: &Key, purpose: &[u8], store_id: &str) -> MacKey {
+    from.derive(&[purpose, store_id.as_bytes()].concat())
+        .mac_key()
+}
 
 /// Keys and identity used inside transactions.
 pub(crate) struct Ctx {
     pub(crate) kek: Key,
     pub(crate) audit_key: Key,
+    /// MACs secret heads ([`head_key`]).
+    pub(crate) head_key: MacKey,
+    /// MACs the audit head and checkpoints ([`audit_mac_key`]).
+    pub(crate) audit_mac_key: MacKey,
+    /// The store's random id (bound into the MAC keys).
+    pub(crate) store_id: String,
+    /// Opened without upgrading a store written before heads were authenticated
+    /// ([`Store::open_read_only`]): only verification is possible.
+    pub(crate) legacy: bool,
+    /// The audit head this handle wrote last *in the current write transaction* (reset
+    /// when one starts): appends after it need not check its MAC again.
+    pub(crate) tx_head: std::cell::RefCell<Option<(u64, String)>>,
     pub(crate) actor: Actor,
     /// The key check value that `kek` was verified against (at open, init or our own
     /// rekey). Every write transaction compares it with the stored one, so a process that
@@ -28,7 +58,16 @@ pub(crate) struct Ctx {
 impl Ctx {
     /// Append an audit event inside `tx`.
     pub(crate) fn log(&self, tx: &mut dyn Tx, event: AuditEvent) -> Result<u64> {
-        audit::append(tx, &self.actor, &event)
+        let mut written = self.tx_head.borrow_mut();
+        let (seq, hash) = audit::append_after(
+            tx,
+            &self.audit_mac_key,
+            &self.actor,
+            &event,
+            written.as_ref(),
+        )?;
+        *written = Some((seq, hash));
+        Ok(seq)
     }
 
     /// The HMAC of a value for the audit log.
@@ -44,14 +83,39 @@ impl Ctx {
         let stored = tx.meta_get(META_KCV)?;
         match stored {
             // Unchanged since we verified it: the common case, no decryption needed.
-            Some(kcv) if kcv == self.kcv => Ok(()),
-            // Rewritten, but still under our KEK (a rekey to the same key, or back to it).
-            Some(kcv) if crypto::key_matches(&self.kek, &kcv) => Ok(()),
-            Some(_) => Err(rekeyed()),
+            Some(kcv) if kcv == self.kcv && !self.legacy => Ok(()),
+            Some(kcv) => match crypto::kcv_format(&self.kek, &kcv) {
+                // Rewritten, but still under our KEK (a rekey to the same key, or back to it).
+                Some(KcvFormat::Current) if !self.legacy => Ok(()),
+                Some(_) if self.legacy => Err(integrity(
+                    "this store has not been upgraded to authenticated heads: open it with `keyward` and the master key first (nothing was changed)",
+                )),
+                Some(_) => Err(integrity(
+                    "integrity check failed: the store's key check value was replaced by one from before its upgrade to authenticated heads (nothing was changed)",
+                )),
+                None => Err(rekeyed()),
+            },
             None => Err(StoreError::new(
                 ErrorKind::NotInitialized,
                 "the store's key check value is gone (nothing was changed)",
             )),
+        }
+    }
+}
+
+impl Ctx {
+    /// The context of a store with these keys (MAC keys derived here).
+    fn new(kek: Key, audit_key: Key, store_id: String, actor: Actor, kcv: Vec<u8>) -> Ctx {
+        Ctx {
+            head_key: head_key(&kek, &store_id),
+            audit_mac_key: audit_mac_key(&audit_key, &store_id),
+            kek,
+            audit_key,
+            store_id,
+            legacy: false,
+            tx_head: std::cell::RefCell::new(None),
+            actor,
+            kcv,
         }
     }
 }
@@ -83,14 +147,15 @@ pub(crate) fn write_tx<T>(
     f: impl FnOnce(&mut dyn Tx) -> Result<T>,
 ) -> Result<T> {
     raw_write_tx(backend, |tx| {
+        ctx.tx_head.replace(None);
         ctx.check_key(tx)?;
         f(tx)
     })
 }
 
 /// Run `f` in a write transaction without the key check (only `init`, which writes the
-/// first key check value).
-fn raw_write_tx<T>(
+/// first key check value, and the upgrade, which replaces a legacy one).
+pub(crate) fn raw_write_tx<T>(
     backend: &mut dyn Backend,
     f: impl FnOnce(&mut dyn Tx) -> Result<T>,
 ) -> Result<T> {
@@ -119,7 +184,7 @@ pub(crate) fn read_tx<T>(
     Ok(out.expect("transaction body ran"))
 }
 
-fn rekeyed() -> StoreError {
+pub(crate) fn rekeyed() -> StoreError {
     StoreError::new(
         ErrorKind::Rekeyed,
         "the store was rekeyed by another process; run the command again (nothing was changed)",
@@ -144,6 +209,8 @@ impl Store {
         let wrapped_audit = crypto::wrap_audit_key(&kek, &audit_key)?;
         let mut id = [0u8; 16];
         crypto::fill_random(&mut id)?;
+        let store_id = hex::encode(id);
+        let ctx = Ctx::new(kek, audit_key, store_id, actor, kcv);
         let location = backend.location();
         raw_write_tx(backend.as_mut(), |tx| {
             if tx.meta_get(META_KCV)?.is_some() {
@@ -152,15 +219,15 @@ impl Store {
                     format!("a store already exists at {location}"),
                 ));
             }
-            tx.meta_put(META_KCV, &kcv)?;
+            tx.meta_put(META_KCV, &ctx.kcv)?;
             tx.meta_put(META_AUDIT_KEY, &wrapped_audit)?;
-            tx.meta_put(META_STORE_ID, hex::encode(id).as_bytes())?;
-            tx.meta_put(META_FORMAT, b"1")?;
+            tx.meta_put(META_STORE_ID, ctx.store_id.as_bytes())?;
+            tx.meta_put(META_FORMAT, FORMAT)?;
             tx.meta_put(META_CREATED, crate::clock::now().as_bytes())?;
-            audit::append(
+            audit::bless_head(tx, &ctx.audit_mac_key)?;
+            ctx.log(
                 tx,
-                &actor,
-                &AuditEvent {
+                AuditEvent {
                     action: "init".into(),
                     outcome: "ok".into(),
                     detail: Some(format!("backend {}", location_kind(&location))),
@@ -169,23 +236,32 @@ impl Store {
             )?;
             Ok(())
         })?;
-        Ok(Store {
-            backend,
-            ctx: Ctx {
-                kek,
-                audit_key,
-                actor,
-                kcv,
-            },
-        })
+        Ok(Store { backend, ctx })
     }
 
     /// Open an initialized store with `kek`. A KEK that does not match the key check value
-    /// is refused with [`ErrorKind::WrongKey`] before anything is written.
-    pub fn open(mut backend: Box<dyn Backend>, kek: Key) -> Result<Store> {
+    /// is refused with [`ErrorKind::WrongKey`] before anything is written. A store written
+    /// before secret heads were authenticated is upgraded here, once, in one transaction
+    /// recorded in the audit log (see [`crate::integrity`]).
+    pub fn open(backend: Box<dyn Backend>, kek: Key) -> Result<Store> {
+        let mut store = Store::open_read_only(backend, kek)?;
+        if store.ctx.legacy {
+            store.upgrade()?;
+        }
+        Ok(store)
+    }
+
+    /// Open with `kek` for verification only: a store written before secret heads were
+    /// authenticated is *not* upgraded (nothing is written), and every write through the
+    /// handle then fails; [`Store::verify`] says the store awaits its upgrade.
+    pub fn open_read_only(mut backend: Box<dyn Backend>, kek: Key) -> Result<Store> {
         let location = backend.location();
-        let (kcv, wrapped_audit) = read_tx(backend.as_mut(), |tx| {
-            Ok((tx.meta_get(META_KCV)?, tx.meta_get(META_AUDIT_KEY)?))
+        let (kcv, wrapped_audit, store_id) = read_tx(backend.as_mut(), |tx| {
+            Ok((
+                tx.meta_get(META_KCV)?,
+                tx.meta_get(META_AUDIT_KEY)?,
+                tx.meta_get(META_STORE_ID)?,
+            ))
         })?;
         let (Some(kcv), Some(wrapped_audit)) = (kcv, wrapped_audit) else {
             return Err(StoreError::new(
@@ -195,19 +271,14 @@ impl Store {
                 ),
             ));
         };
-        if !crypto::key_matches(&kek, &kcv) {
-            return Err(wrong_key());
-        }
+        let format = crypto::kcv_format(&kek, &kcv).ok_or_else(wrong_key)?;
+        let store_id = store_id
+            .and_then(|id| String::from_utf8(id).ok())
+            .ok_or_else(|| StoreError::new(ErrorKind::Corrupt, "the store's id is missing"))?;
         let audit_key = crypto::unwrap_audit_key(&kek, &wrapped_audit)?;
-        Ok(Store {
-            backend,
-            ctx: Ctx {
-                kek,
-                audit_key,
-                actor: Actor::os_user(),
-                kcv,
-            },
-        })
+        let mut ctx = Ctx::new(kek, audit_key, store_id, Actor::os_user(), kcv);
+        ctx.legacy = format == KcvFormat::Legacy;
+        Ok(Store { backend, ctx })
     }
 
     /// Act as `actor` from now on (server requests: a token name and remote address).
@@ -242,7 +313,11 @@ impl Store {
         let Store { backend, ctx } = self;
         let kcv = crypto::key_check_value(&new_kek)?;
         let wrapped_audit = crypto::wrap_audit_key(&new_kek, &ctx.audit_key)?;
+        let new_head_key = head_key(&new_kek, &ctx.store_id);
         let result = write_tx(backend.as_mut(), ctx, |tx| {
+            // Every head must verify under the old key before it is re-MACed under the new
+            // one: a rekey never blesses a head changed behind keyward's back.
+            crate::head::remac_all(tx, &ctx.head_key, &new_head_key)?;
             let rows = tx.wrapped_keys()?;
             for row in &rows {
                 let path: SecretPath = row.path.parse().map_err(|_| {
@@ -271,6 +346,7 @@ impl Store {
         match result {
             Ok(n) => {
                 ctx.kek = new_kek;
+                ctx.head_key = new_head_key;
                 ctx.kcv = kcv;
                 Ok(n)
             }
@@ -302,6 +378,19 @@ impl Store {
     /// Verify the audit hash chain.
     pub fn verify_audit(&mut self) -> Result<VerifyReport> {
         audit::verify(self.backend.as_mut())
+    }
+
+    /// Record an integrity failure of a read that is not otherwise audited (metadata,
+    /// listing, history). Other errors are not logged.
+    pub(crate) fn log_integrity(
+        &mut self,
+        action: &str,
+        path: Option<&SecretPath>,
+        err: &StoreError,
+    ) {
+        if err.kind() == ErrorKind::Integrity {
+            self.log_failure(action, path, None, err);
+        }
     }
 
     /// Record a failed operation in its own transaction (the failed one rolled back).

@@ -56,8 +56,15 @@ pub struct RotateArgs {
     #[arg(long, short = 'e', requires = "due")]
     pub env: Option<String>,
     /// End the running grace of ENV/NAME now instead of starting a rotation.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "abort")]
     pub finish: bool,
+    /// Abandon the rotation of ENV/NAME in progress: roll the target back, discard the
+    /// pending version and lift the lock on direct writes.
+    #[arg(long)]
+    pub abort: bool,
+    /// With --abort: why (recorded in the audit log).
+    #[arg(long, value_name = "TEXT", requires = "abort")]
+    pub reason: Option<String>,
     /// Store and policy options.
     #[command(flatten)]
     pub opts: RotateOpts,

@@ -1,11 +1,13 @@
 //! `keyward audit log|verify`: reading and checking the hash-chained audit log. Neither
-//! needs the master key, so an auditor can run them with read access to the database.
+//! needs the master key, so an auditor can run them with read access to the database;
+//! with the master key, `verify` also checks the MACs over the audit head, its checkpoints
+//! and every secret's head, which is what detects a truncated log or an edited secret.
 
-use super::store::open_backend;
+use super::store::{location, master_key, open_backend};
 use super::{EXIT_FINDINGS, EXIT_OK};
-use crate::cli::AuditCommand;
+use crate::cli::{AuditCommand, StoreOpts};
 use anyhow::{bail, Result};
-use keyward_store::{audit, clock, AuditFilter};
+use keyward_store::{audit, clock, AuditFilter, IntegrityReport, Store};
 
 /// Run `keyward audit …`.
 pub fn run(cmd: AuditCommand) -> Result<u8> {
@@ -51,23 +53,77 @@ pub fn run(cmd: AuditCommand) -> Result<u8> {
             Ok(EXIT_OK)
         }
         AuditCommand::Verify { format, opts } => {
+            if !matches!(format.as_str(), "human" | "json") {
+                bail!("unknown format `{format}` (human or json)");
+            }
+            if has_master_key(&opts) {
+                return verify_keyed(&opts, &format);
+            }
             let mut backend = open_backend(&opts)?;
             let report = audit::verify(backend.as_mut())?;
-            match format.as_str() {
-                "json" => println!("{}", serde_json::to_string_pretty(&report)?),
-                "human" => match (report.first_broken, &report.reason) {
-                    (Some(n), reason) => println!(
-                        "audit chain broken at entry {n}: {}",
-                        reason.as_deref().unwrap_or("")
-                    ),
-                    (None, _) => println!(
-                        "audit chain intact: {} entries, head {}",
-                        report.entries, report.head_hash
-                    ),
-                },
-                other => bail!("unknown format `{other}` (human or json)"),
+            if format == "json" {
+                let mut doc = serde_json::to_value(&report)?;
+                doc["keyed"] = serde_json::Value::Bool(false);
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            } else {
+                print_chain(&report);
             }
+            eprintln!("keyward: note: without the master key only the hash chain was checked; the audit head MAC, its checkpoints and the secrets' heads were not (set KEYWARD_MASTER_KEY or pass --master-key-file)");
             Ok(if report.ok() { EXIT_OK } else { EXIT_FINDINGS })
         }
     }
+}
+
+/// Whether a master key was given (a given but unreadable or wrong one is an error later).
+fn has_master_key(opts: &StoreOpts) -> bool {
+    opts.master_key_file.is_some() || std::env::var_os("KEYWARD_MASTER_KEY").is_some()
+}
+
+fn print_chain(report: &keyward_store::VerifyReport) {
+    match (report.first_broken, &report.reason) {
+        (Some(n), reason) => println!(
+            "audit chain broken at entry {n}: {}",
+            reason.as_deref().unwrap_or("")
+        ),
+        (None, _) => println!(
+            "audit chain intact: {} entries, head {}",
+            report.entries, report.head_hash
+        ),
+    }
+}
+
+/// `audit verify` with the master key: the chain, its MACs and every secret head.
+fn verify_keyed(opts: &StoreOpts, format: &str) -> Result<u8> {
+    let kek = master_key(opts)?;
+    let mut store = Store::open_read_only(location(opts).open(false)?, kek)?;
+    let report: IntegrityReport = store.verify()?;
+    if format == "json" {
+        let mut doc = serde_json::to_value(&report.chain)?;
+        doc["keyed"] = serde_json::Value::Bool(true);
+        doc["upgraded"] = report.upgraded.into();
+        doc["checkpoints"] = report.audit_macs.checkpoints.into();
+        doc["secrets"] = report.secrets.into();
+        let problems: Vec<&String> = report
+            .audit_macs
+            .problems
+            .iter()
+            .chain(&report.problems)
+            .collect();
+        doc["problems"] = serde_json::to_value(problems)?;
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        print_chain(&report.chain);
+        for p in report.audit_macs.problems.iter().chain(&report.problems) {
+            println!("integrity: {p}");
+        }
+        if !report.upgraded {
+            println!("not yet authenticated: this store was written by an earlier keyward; any command run with the master key upgrades it (MACs its heads, logged as integrity.upgrade)");
+        } else if report.ok() {
+            println!(
+                "MACs verified: the audit head, {} checkpoints and {} secret heads",
+                report.audit_macs.checkpoints, report.secrets
+            );
+        }
+    }
+    Ok(if report.ok() { EXIT_OK } else { EXIT_FINDINGS })
 }

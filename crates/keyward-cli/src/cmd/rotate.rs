@@ -6,7 +6,7 @@ use crate::cli::{RotateArgs, RotateOpts, RotationCommand};
 use anyhow::{bail, Context, Result};
 use keyward_core::policy::Policy;
 use keyward_core::SecretBytes;
-use keyward_rotate::{clock, status, Outcome, RotateErrorKind, Rotator, StatusRow};
+use keyward_rotate::{clock, status, Aborted, Outcome, RotateErrorKind, Rotator, StatusRow};
 use keyward_store::{SecretPath, Store};
 use std::io::Read;
 
@@ -22,12 +22,12 @@ fn rows(store: &mut Store, policy: &Policy, env: Option<&str>) -> Result<Vec<Sta
         keyward_store::validate_env(e)?;
     }
     let now = clock::now();
-    Ok(store
+    store
         .list(&prefix, false)?
         .iter()
         .filter(|m| m.current_version > 0 || m.state != "{}")
-        .map(|m| status(policy, m, now))
-        .collect())
+        .map(|m| Ok(status(policy, m, now)?))
+        .collect()
 }
 
 /// Run `keyward rotation …`.
@@ -125,11 +125,17 @@ pub fn rotate(args: RotateArgs) -> Result<u8> {
     }
     let (confirm, path) = match args.what.as_slice() {
         [p] => (false, p),
-        [c, p] if c == "confirm" => (true, p),
-        _ => bail!("usage: keyward rotate ENV/NAME | keyward rotate --due | keyward rotate confirm ENV/NAME"),
+        [c, p] if c == "confirm" && !args.abort => (true, p),
+        _ => bail!("usage: keyward rotate ENV/NAME [--finish | --abort] | keyward rotate --due | keyward rotate confirm ENV/NAME"),
     };
     let path: SecretPath = path.parse()?;
     let mut rot = Rotator::new(&mut store, &policy);
+    if args.abort {
+        let who = store_actor_reason(args.reason.as_deref());
+        let out = rot.abort(&path, &who)?;
+        eprintln!("keyward: {}", describe_abort(&path, &out));
+        return Ok(EXIT_OK);
+    }
     let out = if confirm {
         let mut buf = zeroize::Zeroizing::new(Vec::new());
         std::io::stdin()
@@ -148,6 +154,41 @@ pub fn rotate(args: RotateArgs) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
+/// The reason recorded for `--abort`.
+fn store_actor_reason(reason: Option<&str>) -> String {
+    match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => r.to_string(),
+        None => "aborted with `keyward rotate --abort`".to_string(),
+    }
+}
+
+fn describe_abort(path: &SecretPath, out: &Aborted) -> String {
+    match out {
+        Aborted::Nothing => format!("{path}: no rotation in progress; nothing to abort"),
+        Aborted::Abandoned {
+            step,
+            discarded,
+            rolled_back,
+            incident,
+        } => {
+            let mut s = format!("{path}: rotation abandoned at step {step}");
+            if let Some(v) = discarded {
+                s.push_str(&format!("; pending version {v} discarded"));
+            }
+            if rolled_back.is_some() {
+                s.push_str("; target rolled back");
+            }
+            s.push_str("; direct writes are allowed again");
+            if let Some(id) = incident {
+                s.push_str(&format!(
+                    "; incident {id} stays open: replace the compromised value with `keyward rotate {path}`"
+                ));
+            }
+            s
+        }
+    }
+}
+
 fn due(store: &mut Store, policy: &Policy, env: Option<&str>) -> Result<u8> {
     let rows = rows(store, policy, env)?;
     let (mut ok, mut failed, mut skipped) = (0, 0, 0);
@@ -159,7 +200,9 @@ fn due(store: &mut Store, policy: &Policy, env: Option<&str>) -> Result<u8> {
             continue;
         }
         let mut rot = Rotator::new(store, policy);
-        let result = if r.grace_expired || matches!(r.state.as_str(), "created" | "set" | "tested")
+        let result = if r.grace_expired
+            || r.lease_stale
+            || matches!(r.state.as_str(), "created" | "set" | "tested")
         {
             rot.resume(&path)
                 .and_then(|o| match (&o, r.schedule.as_str()) {

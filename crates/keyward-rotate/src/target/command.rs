@@ -189,6 +189,9 @@ pub fn run(
     for var in &scrub {
         cmd.env_remove(var);
     }
+    if let Some(id) = ctx.hook_id {
+        cmd.env(crate::orphan::HOOK_ID_VAR, id);
+    }
     cmd.env("KEYWARD_SECRET_PATH", ctx.path.to_string())
         .env("KEYWARD_SECRET_VERSION", ctx.version.to_string())
         .env("KEYWARD_STEP", step)
@@ -329,6 +332,10 @@ impl Target for CommandTarget {
         "command hooks".into()
     }
 
+    fn hook_timeout(&self) -> Option<Duration> {
+        Some(self.timeout)
+    }
+
     fn set(
         &mut self,
         ctx: &StepCtx<'_>,
@@ -378,6 +385,7 @@ mod tests {
             path: p,
             version: 2,
             login: None,
+            hook_id: None,
         }
     }
 

@@ -25,6 +25,9 @@ pub struct StepCtx<'a> {
     pub version: u64,
     /// The login (role or user) the value belongs to, for targets with several.
     pub login: Option<&'a str>,
+    /// The marker command hooks carry in `KEYWARD_HOOK_ID` (the rotator's id), so a
+    /// rotator taking over after a crash can find them ([`crate::orphan`]).
+    pub hook_id: Option<&'a str>,
 }
 
 /// A place a secret's value lives besides the store.
@@ -56,6 +59,11 @@ pub trait Target {
     fn finish(&mut self, ctx: &StepCtx<'_>, old: &SecretBytes) -> Result<String>;
     /// For manual targets: the steps a person must follow; `None` when keyward drives it.
     fn manual_steps(&self) -> Option<Vec<String>> {
+        None
+    }
+    /// For targets that run command hooks: the hooks' timeout (the rotator records each
+    /// hook's deadline before it starts).
+    fn hook_timeout(&self) -> Option<std::time::Duration> {
         None
     }
 }

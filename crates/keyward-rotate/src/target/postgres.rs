@@ -9,6 +9,16 @@
 //! in as the role with the new password *and* checks the password against the verifier in
 //! `pg_authid` ([`password_accepted`]), which holds even where `pg_hba.conf` trusts
 //! local connections and would let any password in.
+//!
+//! **No superuser needed**: an admin role with `CREATEROLE` (and, on PostgreSQL 16+,
+//! `ADMIN OPTION` on the rotated roles — which a role it created has) can do everything
+//! but read `pg_authid`. Then the test step proves the password with a second login under
+//! a random wrong password, which must be refused; where the server lets the role in
+//! without checking passwords (`trust`), keyward says the password could not be verified.
+//!
+//! `ALTER ROLE` can fail with "tuple concurrently updated" while another session (e.g.
+//! the connection of a rotator killed a moment ago) still changes the same role: that is
+//! retried with back-off ([`retry_concurrent`]).
 
 use super::{scram, StepCtx, Target};
 use crate::error::{Result, RotateError, RotateErrorKind};
@@ -44,11 +54,61 @@ impl PgTarget {
         ctx.login.unwrap_or(&self.role)
     }
 
-    fn alter(&self, sql: &str) -> Result<()> {
-        self.admin()?
-            .batch_execute(sql)
-            .map_err(|e| RotateError::target(format!("postgres: {}", pg_err(&e))))
+    /// Log in as `role` with `password` (the admin URL's host and database) and run a query.
+    fn login_as(&self, role: &str, password: &[u8]) -> std::result::Result<(), postgres::Error> {
+        let mut cfg = Config::from_str(&self.admin_url)?;
+        cfg.user(role).password(password);
+        cfg.connect(NoTls)?.simple_query("SELECT 1").map(drop)
     }
+
+    fn alter(&self, role: &str, sql: &str) -> Result<()> {
+        let mut admin = self.admin()?;
+        retry_concurrent(|| admin.batch_execute(sql)).map_err(|e| alter_err(role, &e))
+    }
+}
+
+/// Whether `e` is a transient conflict with another session changing the same catalog
+/// row ("tuple concurrently updated", a serialization failure or a deadlock).
+pub fn is_concurrent_update(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    e.as_db_error().is_some_and(|db| {
+        db.message().contains("tuple concurrently updated")
+            || [
+                SqlState::T_R_SERIALIZATION_FAILURE,
+                SqlState::T_R_DEADLOCK_DETECTED,
+            ]
+            .contains(db.code())
+    })
+}
+
+/// Run `f`, retrying [`is_concurrent_update`] failures with exponential back-off
+/// (50 ms doubling, about 6 s in all) before giving up with the last error.
+pub fn retry_concurrent<T>(
+    mut f: impl FnMut() -> std::result::Result<T, postgres::Error>,
+) -> std::result::Result<T, postgres::Error> {
+    let mut delay = std::time::Duration::from_millis(50);
+    for _ in 0..7 {
+        match f() {
+            Err(e) if is_concurrent_update(&e) => {
+                std::thread::sleep(delay);
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    f()
+}
+
+/// A failed `ALTER ROLE` in one line, saying what privilege is missing when it is one.
+fn alter_err(role: &str, e: &postgres::Error) -> RotateError {
+    use postgres::error::SqlState;
+    if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) {
+        return RotateError::target(format!(
+            "postgres: the admin role may not change the password of {role} ({}): it needs CREATEROLE, and on PostgreSQL 16+ ADMIN OPTION on {role} (`GRANT \"{role}\" TO <admin> WITH ADMIN OPTION`); {role} must not be a superuser. keyward needs no superuser",
+            pg_err(e)
+        ));
+    }
+    RotateError::target(format!("postgres: {}", pg_err(e)))
 }
 
 /// A driver error in one line, without the statement (which may hold a verifier).
@@ -76,20 +136,32 @@ fn set_password_sql(role: &str, password: &[u8]) -> Result<Zeroizing<String>> {
 /// Whether `role` can log in with `password`: it has `LOGIN` and its stored SCRAM verifier
 /// matches. Reads `pg_authid` (needs a superuser admin connection).
 pub fn password_accepted(admin: &mut Client, role: &str, password: &[u8]) -> Result<bool> {
-    let row = admin
-        .query_opt(
-            "SELECT rolcanlogin, rolpassword FROM pg_authid WHERE rolname = $1",
-            &[&role],
-        )
-        .map_err(|e| RotateError::target(format!("postgres: {}", pg_err(&e))))?;
-    Ok(match row {
+    verifier_accepts(admin, role, password)?.ok_or_else(|| {
+        RotateError::target("postgres: permission denied for table pg_authid".to_string())
+    })
+}
+
+/// [`password_accepted`], or `None` when the admin role may not read `pg_authid` (not a
+/// superuser).
+pub fn verifier_accepts(admin: &mut Client, role: &str, password: &[u8]) -> Result<Option<bool>> {
+    let row = match admin.query_opt(
+        "SELECT rolcanlogin, rolpassword FROM pg_authid WHERE rolname = $1",
+        &[&role],
+    ) {
+        Ok(row) => row,
+        Err(e) if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => {
+            return Ok(None)
+        }
+        Err(e) => return Err(RotateError::target(format!("postgres: {}", pg_err(&e)))),
+    };
+    Ok(Some(match row {
         None => false,
         Some(r) => {
             let can: bool = r.get(0);
             let stored: Option<String> = r.get(1);
             can && scram::matches(stored.as_deref(), password)
         }
-    })
+    }))
 }
 
 impl Target for PgTarget {
@@ -116,32 +188,43 @@ impl Target for PgTarget {
         _old: Option<&SecretBytes>,
     ) -> Result<String> {
         let role = self.login(ctx);
-        self.alter(&set_password_sql(role, new.expose())?)?;
+        self.alter(role, &set_password_sql(role, new.expose())?)?;
         Ok(format!("ALTER ROLE {role} PASSWORD (scram verifier)"))
     }
 
     fn test(&mut self, ctx: &StepCtx<'_>, new: &SecretBytes) -> Result<String> {
         let role = self.login(ctx);
         let failed = |why: String| RotateError::new(RotateErrorKind::TestFailed, why);
-        let mut cfg = Config::from_str(&self.admin_url)
-            .map_err(|e| RotateError::config(format!("postgres admin URL: {e}")))?;
-        cfg.user(role).password(new.expose());
-        let mut c = cfg.connect(NoTls).map_err(|e| {
+        self.login_as(role, new.expose()).map_err(|e| {
             failed(format!(
                 "login as {role} with the new password failed: {}",
                 pg_err(&e)
             ))
         })?;
-        c.simple_query("SELECT 1")
-            .map_err(|e| failed(format!("query as {role} failed: {}", pg_err(&e))))?;
-        if !password_accepted(&mut self.admin()?, role, new.expose())? {
-            return Err(failed(format!(
+        match verifier_accepts(&mut self.admin()?, role, new.expose())? {
+            Some(true) => Ok(format!(
+                "logged in as {role}; stored verifier matches the new password"
+            )),
+            Some(false) => Err(failed(format!(
                 "pg_authid does not accept the new password for {role}"
-            )));
+            ))),
+            // Not a superuser: a wrong password must be refused for the login to prove
+            // anything.
+            None => {
+                let mut wrong = [0u8; 24];
+                getrandom::getrandom(&mut wrong)
+                    .map_err(|e| RotateError::target(format!("random: {e}")))?;
+                if self.login_as(role, hex::encode(wrong).as_bytes()).is_err() {
+                    Ok(format!(
+                        "logged in as {role} with the new password, and a wrong password was refused (the admin role cannot read pg_authid)"
+                    ))
+                } else {
+                    Ok(format!(
+                        "logged in as {role}, but NOT verified: the server lets {role} in from here without checking its password (trust authentication) and the admin role cannot read pg_authid (not a superuser)"
+                    ))
+                }
+            }
         }
-        Ok(format!(
-            "logged in as {role}; stored verifier matches the new password"
-        ))
     }
 
     fn rollback(
@@ -153,11 +236,11 @@ impl Target for PgTarget {
         let role = self.login(ctx);
         match (&self.clone, old) {
             (None, Some(old)) => {
-                self.alter(&set_password_sql(role, old.expose())?)?;
+                self.alter(role, &set_password_sql(role, old.expose())?)?;
                 Ok(format!("restored the previous password of {role}"))
             }
             _ => {
-                self.alter(&format!("ALTER ROLE {} PASSWORD NULL", ident(role)))?;
+                self.alter(role, &format!("ALTER ROLE {} PASSWORD NULL", ident(role)))?;
                 Ok(format!("cleared the password of idle role {role}"))
             }
         }
@@ -168,7 +251,7 @@ impl Target for PgTarget {
         if self.clone.is_none() {
             return Ok(format!("{role}'s old password was replaced at set"));
         }
-        self.alter(&format!("ALTER ROLE {} PASSWORD NULL", ident(role)))?;
+        self.alter(role, &format!("ALTER ROLE {} PASSWORD NULL", ident(role)))?;
         Ok(format!("cleared the password of {role} (old login)"))
     }
 }

@@ -42,15 +42,9 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{}", std::process::id(), hex::encode(b))
 }
 
-/// The URL in `var`, or `None` after printing the skip note.
+/// The URL in `var`, or `None` after a visible skip note (stderr and the CI skip log).
 pub fn url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            println!("skipped: {var} not set");
-            None
-        }
-    }
+    keyward_store::testing::service_url(var)
 }
 
 /// Put the admin URL in a fresh environment variable and return its name.

@@ -7,7 +7,10 @@
 //! the transaction against committed state.
 
 pub mod postgres;
+mod postgres_tx;
 pub mod sqlite;
+pub mod sqlite_file;
+mod sqlite_tx;
 
 use crate::error::Result;
 use crate::model::{AuditEntry, AuditFilter, SecretMeta, Stage, VersionInfo};
@@ -15,13 +18,31 @@ use crate::model::{AuditEntry, AuditFilter, SecretMeta, Stage, VersionInfo};
 /// Hash of the (absent) entry before the first one.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// A secret as stored: its row id and metadata.
+/// A secret as stored: its row id, metadata and the seal over its head.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretRow {
     /// Database id (foreign key of versions).
     pub id: i64,
     /// Everything else.
     pub meta: SecretMeta,
+    /// The audit entry that recorded the head's last change (bound into the MAC, so an
+    /// old head copied back is caught by `audit verify`).
+    pub head_seq: u64,
+    /// HMAC-SHA256 (hex) over the head ([`crate::integrity`]); `None` only in a store
+    /// written before heads were authenticated.
+    pub head_mac: Option<String>,
+}
+
+/// The audit chain's head row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditHead {
+    /// The last sequence number (0 when the log is empty).
+    pub seq: u64,
+    /// Its hash ([`GENESIS_HASH`] when empty).
+    pub hash: String,
+    /// HMAC (hex) of `seq` and `hash` under the store's audit MAC key; `None` only before
+    /// the store was upgraded to authenticated heads.
+    pub mac: Option<String>,
 }
 
 /// A version as stored, with its sealed bytes.
@@ -63,10 +84,15 @@ pub trait Tx {
     fn secrets(&mut self, prefix: &str) -> Result<Vec<SecretRow>>;
     /// Insert a secret; returns its id (the `id` field of `row` is ignored).
     fn insert_secret(&mut self, row: &SecretRow) -> Result<i64>;
-    /// Replace a secret's metadata (by id).
+    /// Replace a secret's metadata, head sequence and head MAC (by id).
     fn update_secret(&mut self, row: &SecretRow) -> Result<()>;
     /// A secret's versions, newest first, with their sealed bytes.
     fn versions(&mut self, secret_id: i64) -> Result<Vec<VersionRow>>;
+    /// A secret's versions, newest first, without their sealed bytes.
+    fn version_infos(&mut self, secret_id: i64) -> Result<Vec<VersionInfo>>;
+    /// The versions (without sealed bytes) of every secret whose `ENV/NAME` starts with
+    /// `prefix`, as (secret id, version), newest first within a secret.
+    fn version_infos_under(&mut self, prefix: &str) -> Result<Vec<(i64, VersionInfo)>>;
     /// One version.
     fn version(&mut self, secret_id: i64, version: u64) -> Result<Option<VersionRow>>;
     /// Insert a version.
@@ -77,10 +103,13 @@ pub trait Tx {
     fn wrapped_keys(&mut self) -> Result<Vec<WrappedKeyRow>>;
     /// Replace one wrapped data key.
     fn set_wrapped_key(&mut self, secret_id: i64, version: u64, wrapped: &[u8]) -> Result<()>;
-    /// The chain head: last sequence number and its hash ([`GENESIS_HASH`] when empty).
-    fn audit_head(&mut self) -> Result<(u64, String)>;
-    /// Append an entry and move the head to it.
-    fn audit_append(&mut self, entry: &AuditEntry) -> Result<()>;
+    /// The chain head: last sequence number, its hash ([`GENESIS_HASH`] when empty) and
+    /// its MAC.
+    fn audit_head(&mut self) -> Result<AuditHead>;
+    /// Append an entry (with its checkpoint MAC) and move the head to it, with `head_mac`.
+    fn audit_append(&mut self, entry: &AuditEntry, head_mac: &str) -> Result<()>;
+    /// Set the MAC of the current head (store creation and upgrade only).
+    fn audit_set_head_mac(&mut self, mac: &str) -> Result<()>;
     /// Entries matching `filter`, in sequence order.
     fn audit_entries(&mut self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
 }

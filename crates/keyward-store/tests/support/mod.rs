@@ -82,10 +82,7 @@ pub fn sqlite() -> TestDb {
 /// A fresh PostgreSQL schema, or `None` (after saying so) when no server is configured.
 pub fn postgres() -> Option<TestDb> {
     static N: AtomicU32 = AtomicU32::new(0);
-    let Ok(url) = std::env::var("KEYWARD_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: KEYWARD_TEST_POSTGRES_URL not set");
-        return None;
-    };
+    let url = keyward_store::testing::service_url("KEYWARD_TEST_POSTGRES_URL")?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
