@@ -10,6 +10,7 @@ pub mod fingerprint;
 pub mod policy;
 pub mod redact;
 pub mod secret;
+pub mod token;
 
 pub use finding::{Confidence, Finding, GitOrigin, Location, Severity};
 pub use fingerprint::Fingerprint;

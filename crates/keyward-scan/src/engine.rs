@@ -257,6 +257,10 @@ impl Scanner {
                     },
                     SecretBytes::new(h.secret),
                 );
+                if rule.validator().is_some_and(|v| v.proves_format()) && h.via.is_none() {
+                    f.verified = true;
+                    f.notes.push("verified: the token's checksum holds".into());
+                }
                 if let Some(outer) = h.via {
                     f.notes.push(format!(
                         "decoded from {}",

@@ -21,6 +21,7 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     ("generic.toml", include_str!("../rules/generic.toml")),
     ("cli.toml", include_str!("../rules/cli.toml")),
     ("kubernetes.toml", include_str!("../rules/kubernetes.toml")),
+    ("keyward.toml", include_str!("../rules/keyward.toml")),
 ];
 
 #[derive(Deserialize)]

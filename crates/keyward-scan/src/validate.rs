@@ -67,6 +67,7 @@ pub fn check(validator: Validator, c: &Candidate<'_>) -> Verdict {
         Validator::DockerAuth => ok(docker_auth_ok(c.secret())),
         Validator::UrlPassword => ok(!url_is_template(c.whole()) && !user_is_password(c)),
         Validator::K8sSecretData => k8s_secret_data(c),
+        Validator::KeywardToken => ok(keyward_core::token::token_checksum_ok(c.secret())),
     }
 }
 

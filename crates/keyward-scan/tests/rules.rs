@@ -75,3 +75,24 @@ fn disabled_rules_are_dropped() {
     assert_eq!(some.len(), all - 1);
     assert!(some.rules().iter().all(|r| r.id() != "jwt"));
 }
+
+#[test]
+fn a_keyward_token_with_a_valid_checksum_is_a_verified_finding() {
+    let scanner = Scanner::new(RuleSet::builtin().unwrap());
+    let token =
+        keyward_core::token::token_from_random("StZsxnTSWsbCBpWUedoB6SJ95Ypuie2cPzSfldfAd0r");
+    let found = scanner.scan(".env", format!("VAULT_TOKEN={token}\n").as_bytes());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].rule_id, "keyward-token");
+    assert!(found[0].verified);
+    assert!(found[0].notes.iter().any(|n| n.contains("checksum")));
+    // One character off: no finding at all (not even an unverified one).
+    let mut bad = token.into_bytes();
+    bad[10] ^= 0x01;
+    let bad = String::from_utf8(bad).unwrap();
+    let found = scanner.scan(".env", format!("VAULT_TOKEN={bad}\n").as_bytes());
+    assert!(
+        found.iter().all(|f| f.rule_id != "keyward-token"),
+        "{found:?}"
+    );
+}

@@ -9,6 +9,7 @@ pub mod kinds;
 pub mod rotation;
 mod rules;
 mod scan;
+pub mod server;
 
 pub use deps::{DepsIgnore, DepsSection};
 pub use env::{EnvironmentSpec, RotationSpec, StripeMode, VariableSpec};
@@ -17,6 +18,7 @@ pub use infra::{Date, InfraAllow, InfraSection};
 pub use kinds::{Generator, Kind, KindDefaults};
 pub use rules::{RuleSpec, Validator};
 pub use scan::{AllowEntry, ScanSection};
+pub use server::ServerSection;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -50,6 +52,9 @@ pub struct Policy {
     /// `keyward deps` settings and accepted advisories (`[[deps.ignore]]`).
     #[serde(default)]
     pub deps: DepsSection,
+    /// `keyward serve` settings.
+    #[serde(default)]
+    pub server: Option<ServerSection>,
 }
 
 impl Policy {

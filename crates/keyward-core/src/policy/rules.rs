@@ -18,6 +18,8 @@ pub enum Validator {
     UrlPassword,
     /// Kubernetes `Secret` `data:` values: base64-decoded, then rescanned.
     K8sSecretData,
+    /// keyward API token (`kwt_…`): the CRC32 checksum must hold; a match is verified.
+    KeywardToken,
 }
 
 impl Validator {
@@ -25,6 +27,12 @@ impl Validator {
     /// non-secret name the payload is still rescanned for specific secrets.
     pub fn decodes_payload(self) -> bool {
         matches!(self, Validator::K8sSecretData)
+    }
+
+    /// Validators whose acceptance proves the match is a real credential of that format
+    /// (a checksum only the issuer's generator produces): the finding is marked verified.
+    pub fn proves_format(self) -> bool {
+        matches!(self, Validator::KeywardToken)
     }
 }
 
