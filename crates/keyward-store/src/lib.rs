@@ -18,6 +18,10 @@
 //!   checked on every read that decides what to serve; the audit head and every entry's
 //!   checkpoint are MACed under the audit key, so truncating the log is detected.
 //!   [`Store::verify`] checks all of it.
+//! - **Concurrency** ([`StorePool`]): one [`Store`] handle per connection, handed out to
+//!   threads; [`Store::get_deferred`] reads in a read-only snapshot and returns the audit
+//!   entry, which [`Store::append_audit_batch`] writes with many others in one transaction
+//!   (group commit) before the value is released.
 //!
 //! ```no_run
 //! use keyward_store::{Expected, Key, Location, MetaPatch, Store};
@@ -35,12 +39,14 @@ pub mod audit;
 pub mod backend;
 pub mod clock;
 pub mod crypto;
+mod deferred;
 mod error;
 mod head;
 pub mod integrity;
 mod location;
 mod model;
 mod path;
+mod pool;
 mod secrets;
 mod stages;
 mod store;
@@ -58,6 +64,7 @@ pub use model::{
     Actor, AuditEntry, AuditEvent, AuditFilter, Expected, MetaPatch, SecretMeta, Stage, VersionInfo,
 };
 pub use path::{validate_env, validate_name, SecretPath};
+pub use pool::{PooledStore, StorePool};
 pub use secrets::{ExportReceipt, Exported, Revealed};
 pub use store::Store;
 pub use verify::IntegrityReport;

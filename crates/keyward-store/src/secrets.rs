@@ -119,6 +119,37 @@ pub(crate) fn with_stage(versions: &[VersionInfo], stage: Stage) -> Option<&Vers
 }
 
 /// Decrypt a version row.
+/// Decrypt version `v` among `versions` of `path`, with the `read` audit event that
+/// records it (not yet logged).
+pub(crate) fn reveal(
+    ctx: &Ctx,
+    path: &SecretPath,
+    versions: &[VersionRow],
+    v: u64,
+) -> Result<(Revealed, AuditEvent)> {
+    let vrow = versions
+        .iter()
+        .find(|r| r.info.version == v)
+        .ok_or_else(|| {
+            StoreError::new(ErrorKind::NotFound, format!("{path} has no version {v}"))
+        })?;
+    let value = unseal(ctx, path, vrow)?;
+    let event = AuditEvent {
+        action: "read".into(),
+        path: Some(path.to_string()),
+        version: Some(v),
+        outcome: "ok".into(),
+        detail: None,
+        value_hmac: Some(ctx.hmac(path, value.expose())),
+    };
+    let revealed = Revealed {
+        version: v,
+        stage: vrow.info.stage,
+        value,
+    };
+    Ok((revealed, event))
+}
+
 pub(crate) fn unseal(ctx: &Ctx, path: &SecretPath, row: &VersionRow) -> Result<SecretBytes> {
     crypto::open_value(
         &ctx.kek,
@@ -293,29 +324,9 @@ impl Store {
                 StoreError::new(ErrorKind::NotFound, format!("{path} has no {what} version"))
             })?;
             tried = Some(v);
-            let vrow = versions
-                .iter()
-                .find(|r| r.info.version == v)
-                .ok_or_else(|| {
-                    StoreError::new(ErrorKind::NotFound, format!("{path} has no version {v}"))
-                })?;
-            let value = unseal(ctx, path, vrow)?;
-            ctx.log(
-                tx,
-                AuditEvent {
-                    action: "read".into(),
-                    path: Some(path.to_string()),
-                    version: Some(v),
-                    outcome: "ok".into(),
-                    detail: None,
-                    value_hmac: Some(ctx.hmac(path, value.expose())),
-                },
-            )?;
-            Ok(Revealed {
-                version: v,
-                stage: vrow.info.stage,
-                value,
-            })
+            let (revealed, event) = reveal(ctx, path, &versions, v)?;
+            ctx.log(tx, event)?;
+            Ok(revealed)
         });
         result.inspect_err(|e| self.log_failure("read", Some(path), tried, e))
     }

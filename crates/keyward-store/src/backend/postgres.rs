@@ -311,6 +311,10 @@ impl Backend for PgBackend {
         Ok(())
     }
 
+    fn is_healthy(&self) -> bool {
+        !self.client.is_closed()
+    }
+
     fn read(&mut self, f: &mut TxFn<'_>) -> Result<()> {
         let mut tx = self
             .client
