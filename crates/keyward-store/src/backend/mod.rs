@@ -6,6 +6,7 @@
 //! appends to the single audit hash chain. Optimistic concurrency checks then run inside
 //! the transaction against committed state.
 
+pub mod pg_tls;
 pub mod postgres;
 mod postgres_tx;
 pub mod sqlite;
