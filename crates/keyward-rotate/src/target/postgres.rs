@@ -45,6 +45,7 @@ impl PgTarget {
     }
 
     fn admin(&self) -> Result<Client> {
+        tracing::debug!(role = %self.role, "connecting to PostgreSQL as admin");
         Client::connect(&self.admin_url, NoTls).map_err(|e| {
             RotateError::target(format!("postgres admin connection failed: {}", pg_err(&e)))
         })
@@ -115,7 +116,20 @@ fn alter_err(role: &str, e: &postgres::Error) -> RotateError {
 fn pg_err(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => db.message().to_string(),
-        None => e.to_string(),
+        None => {
+            // "error connecting to server" alone hides why (refused, DNS, TLS): add the
+            // causes. PostgreSQL client errors never quote the URL or its password.
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                let c_text = c.to_string();
+                if !text.ends_with(&c_text) {
+                    text = format!("{text}: {c_text}");
+                }
+                cause = c.source();
+            }
+            text
+        }
     }
 }
 
