@@ -47,6 +47,7 @@ impl PgTarget {
     /// The admin connection, with the URL's `sslmode`/`sslrootcert` honoured as libpq
     /// does (keyward_store's `pg_tls`).
     fn admin(&self) -> Result<Client> {
+        tracing::debug!(role = %self.role, "connecting to PostgreSQL as admin");
         let fail =
             |why: String| RotateError::target(format!("postgres admin connection failed: {why}"));
         let connect = PgConnect::parse(&self.admin_url).map_err(|e| fail(e.to_string()))?;
