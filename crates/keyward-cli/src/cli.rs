@@ -6,10 +6,12 @@ use std::path::PathBuf;
 mod deps;
 mod infra;
 mod rotate;
+mod serve;
 mod store;
 pub use deps::{DbCommand, DbDirArg, DepsArgs, DepsCommand};
 pub use infra::{InfraArgs, InfraChecksCommand, InfraCommand, InfraRunArgs, WhoCanArgs};
 pub use rotate::{IncidentCommand, RevokeArgs, RotateArgs, RotateOpts, RotationCommand};
+pub use serve::{PolicyCommand, ServeArgs, ServerOpts, TokenCommand};
 pub use store::{
     AuditCommand, ExportArgs, ImportArgs, RunArgs, SecretCommand, StoreCommand, StoreOpts,
 };
@@ -78,6 +80,15 @@ pub enum Command {
     /// Check lockfiles for dependencies with known advisories (offline OSV database), or
     /// manage the database (`deps db update|status`).
     Deps(DepsArgs),
+    /// Serve the store over a Vault-compatible HTTP API (KV v2, token auth, policies, JWT
+    /// login), or try it with `--dev`.
+    Serve(ServeArgs),
+    /// Create, list, look up and revoke API tokens of `keyward serve`.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// List, read, write and delete ACL policies of `keyward serve`.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
 }
 
 /// Output options shared by reporting commands.

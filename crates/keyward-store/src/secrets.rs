@@ -220,6 +220,65 @@ pub(crate) fn insert_sealed(
     Ok(info)
 }
 
+/// The body of [`Store::set`] inside an open write transaction (also used by the KV
+/// engine, which writes its own record in the same transaction).
+pub(crate) fn set_in(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    path: &SecretPath,
+    value: &SecretBytes,
+    expected: Expected,
+    patch: &MetaPatch,
+) -> Result<VersionInfo> {
+    let now = crate::clock::now();
+    let row = match tx.secret(path.env(), path.name())? {
+        Some(_) => {
+            let (row, _) = head::load(tx, ctx, path, false)?;
+            head::check_unlocked(&row.meta)?;
+            (row, false)
+        }
+        None => {
+            check_expected(path, 0, expected)?;
+            let mut row = SecretRow {
+                id: 0,
+                meta: SecretMeta {
+                    path: path.clone(),
+                    kind: String::new(),
+                    description: String::new(),
+                    owner: String::new(),
+                    created_at: now.clone(),
+                    updated_at: now.clone(),
+                    last_rotated: None,
+                    rotation_interval_days: None,
+                    state: "{}".into(),
+                    deleted_at: None,
+                    current_version: 0,
+                    latest_version: 0,
+                    revision: 0,
+                },
+                head_seq: 0,
+                head_mac: None,
+            };
+            apply_patch(&mut row.meta, patch)?;
+            row.id = tx.insert_secret(&row)?;
+            (row, true)
+        }
+    };
+    let (mut row, created) = row;
+    check_expected(path, row.meta.current_version, expected)?;
+    let versions = tx.version_infos(row.id)?;
+    if let Some(prev) = with_stage(&versions, Stage::Previous) {
+        tx.set_stage(row.id, prev.version, Stage::Retired)?;
+    }
+    if let Some(cur) = with_stage(&versions, Stage::Current) {
+        tx.set_stage(row.id, cur.version, Stage::Previous)?;
+    }
+    if !created {
+        apply_patch(&mut row.meta, patch)?;
+    }
+    append_version(tx, ctx, path, &mut row, Stage::Current, value, now)
+}
+
 impl Store {
     /// Write a new version of `path` and make it current (the old current becomes
     /// `previous`, the old previous `retired`). Creates the secret, with `patch` as its
@@ -234,53 +293,7 @@ impl Store {
     ) -> Result<VersionInfo> {
         let Store { backend, ctx } = self;
         let result = write_tx(backend.as_mut(), ctx, |tx| {
-            let now = crate::clock::now();
-            let row = match tx.secret(path.env(), path.name())? {
-                Some(_) => {
-                    let (row, _) = head::load(tx, ctx, path, false)?;
-                    head::check_unlocked(&row.meta)?;
-                    (row, false)
-                }
-                None => {
-                    check_expected(path, 0, expected)?;
-                    let mut row = SecretRow {
-                        id: 0,
-                        meta: SecretMeta {
-                            path: path.clone(),
-                            kind: String::new(),
-                            description: String::new(),
-                            owner: String::new(),
-                            created_at: now.clone(),
-                            updated_at: now.clone(),
-                            last_rotated: None,
-                            rotation_interval_days: None,
-                            state: "{}".into(),
-                            deleted_at: None,
-                            current_version: 0,
-                            latest_version: 0,
-                            revision: 0,
-                        },
-                        head_seq: 0,
-                        head_mac: None,
-                    };
-                    apply_patch(&mut row.meta, patch)?;
-                    row.id = tx.insert_secret(&row)?;
-                    (row, true)
-                }
-            };
-            let (mut row, created) = row;
-            check_expected(path, row.meta.current_version, expected)?;
-            let versions = tx.version_infos(row.id)?;
-            if let Some(prev) = with_stage(&versions, Stage::Previous) {
-                tx.set_stage(row.id, prev.version, Stage::Retired)?;
-            }
-            if let Some(cur) = with_stage(&versions, Stage::Current) {
-                tx.set_stage(row.id, cur.version, Stage::Previous)?;
-            }
-            if !created {
-                apply_patch(&mut row.meta, patch)?;
-            }
-            append_version(tx, ctx, path, &mut row, Stage::Current, value, now)
+            set_in(tx, ctx, path, value, expected, patch)
         });
         result.inspect_err(|e| self.log_failure("write", Some(path), None, e))
     }

@@ -72,6 +72,20 @@ pub struct WrappedKeyRow {
     pub wrapped_key: Vec<u8>,
 }
 
+/// A server record ([`crate::records`]): a named, MACed document (token, policy, KV
+/// metadata) in the `records` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordRow {
+    /// What it is (`token`, `policy`, `kv`…).
+    pub kind: String,
+    /// Its name within the kind.
+    pub name: String,
+    /// The document.
+    pub body: Vec<u8>,
+    /// HMAC-SHA256 (hex) over kind, name and body under the record key.
+    pub mac: String,
+}
+
 /// Row-level operations inside one transaction.
 pub trait Tx {
     /// A `store_meta` value.
@@ -116,6 +130,14 @@ pub trait Tx {
     fn audit_set_head_mac(&mut self, mac: &str) -> Result<()>;
     /// Entries matching `filter`, in sequence order.
     fn audit_entries(&mut self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+    /// A server record by kind and name.
+    fn record_get(&mut self, kind: &str, name: &str) -> Result<Option<RecordRow>>;
+    /// Insert or replace a server record.
+    fn record_put(&mut self, row: &RecordRow) -> Result<()>;
+    /// Delete a server record; `false` when there was none.
+    fn record_delete(&mut self, kind: &str, name: &str) -> Result<bool>;
+    /// The records of `kind` whose name starts with `prefix`, by name.
+    fn record_list(&mut self, kind: &str, prefix: &str) -> Result<Vec<RecordRow>>;
 }
 
 /// A transaction body. Returning an error rolls the transaction back.

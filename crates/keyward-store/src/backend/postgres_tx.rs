@@ -1,6 +1,6 @@
 //! The PostgreSQL backend's transactions: row-level reads and writes ([`Tx`]).
 
-use super::{AuditHead, SecretRow, Tx, VersionRow, WrappedKeyRow};
+use super::{AuditHead, RecordRow, SecretRow, Tx, VersionRow, WrappedKeyRow};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::model::{AuditEntry, AuditFilter, SecretMeta, Stage, VersionInfo};
 use postgres::{Row, Statement, Transaction};
@@ -413,5 +413,48 @@ impl Tx for PgTx<'_, '_> {
             .tx
             .query(&s, &[&path_eq, &path_prefix, &filter.since.as_deref()])?;
         Ok(rows.iter().map(audit_row).collect())
+    }
+
+    fn record_get(&mut self, kind: &str, name: &str) -> Result<Option<RecordRow>> {
+        let s =
+            self.stmt("SELECT kind, name, body, mac FROM records WHERE kind = $1 AND name = $2")?;
+        Ok(self
+            .tx
+            .query_opt(&s, &[&kind, &name])?
+            .as_ref()
+            .map(record_row))
+    }
+
+    fn record_put(&mut self, row: &RecordRow) -> Result<()> {
+        let s = self.stmt(
+            "INSERT INTO records (kind, name, body, mac) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (kind, name) DO UPDATE SET body = excluded.body, mac = excluded.mac",
+        )?;
+        self.tx
+            .execute(&s, &[&row.kind, &row.name, &row.body, &row.mac])?;
+        Ok(())
+    }
+
+    fn record_delete(&mut self, kind: &str, name: &str) -> Result<bool> {
+        let s = self.stmt("DELETE FROM records WHERE kind = $1 AND name = $2")?;
+        Ok(self.tx.execute(&s, &[&kind, &name])? > 0)
+    }
+
+    fn record_list(&mut self, kind: &str, prefix: &str) -> Result<Vec<RecordRow>> {
+        let s = self.stmt(
+            "SELECT kind, name, body, mac FROM records
+             WHERE kind = $1 AND left(name, length($2)) = $2 ORDER BY name COLLATE \"C\"",
+        )?;
+        let rows = self.tx.query(&s, &[&kind, &prefix])?;
+        Ok(rows.iter().map(record_row).collect())
+    }
+}
+
+fn record_row(r: &Row) -> RecordRow {
+    RecordRow {
+        kind: r.get(0),
+        name: r.get(1),
+        body: r.get(2),
+        mac: r.get(3),
     }
 }
