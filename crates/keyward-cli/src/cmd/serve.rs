@@ -115,13 +115,15 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         let url = format!("{}://{}", ready.scheme, ready.addr);
         if dev {
             println!("keyward dev server on {url} (temporary store, deleted at exit; never for real secrets)");
-            println!("KV v2 engine mounted at secret/");
         } else {
             println!("keyward server on {url}");
         }
         if let Some(token) = ready.root_token {
             println!("Root Token: {token}");
             println!("(shown once; export VAULT_ADDR={url} BAO_ADDR={url} and VAULT_TOKEN/BAO_TOKEN)");
+        }
+        if dev {
+            println!("KV v2 engine mounted at secret/");
         }
         use std::io::Write;
         let _ = std::io::stdout().flush();

@@ -2,7 +2,7 @@
 //! managed directly in the store (so an operator can bootstrap the first token of a server
 //! that has none, and revoke one while the server is down).
 
-use super::serve::{config, hasher, pool, section};
+use super::serve::{hasher, pool, section};
 use super::{store, EXIT_ERROR, EXIT_OK};
 use crate::cli::{PolicyCommand, ServerOpts, TokenCommand};
 use anyhow::{anyhow, bail, Context, Result};
@@ -17,7 +17,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 fn open(opts: &ServerOpts) -> Result<(Backends, ServerConfig)> {
     let (section, base) = section(opts)?;
-    let cfg = config(&section, &base)?;
+    // The token and policy commands need the mounts, token limits and policies only: the
+    // server's credentials (Redis URL, webhook URLs) need not be in their environment.
+    let cfg = ServerConfig::from_section(&section, &base, |v| {
+        Some(std::env::var(v).unwrap_or_default())
+    })?;
     let kek = store::master_key(&opts.store)?;
     let pool = pool(store::location(&opts.store), &kek, 1)?;
     Ok((backends(pool, &cfg.mounts), cfg))

@@ -10,7 +10,9 @@
 
 use super::pool::StorePool;
 use super::{actor, backend_error, from_millis, malformed, millis};
-use crate::backend::kv::{check_cas, effective_max_versions, scheduled_deletion, VersionOp};
+use crate::backend::kv::{
+    check_cas, children, effective_max_versions, scheduled_deletion, VersionOp,
+};
 use crate::backend::{
     BackendError, KvBackend, KvConfig, KvData, KvKey, KvMetadata, KvRead, KvVersion, MetadataPatch,
     OpContext,
@@ -23,7 +25,7 @@ use keyward_store::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -459,18 +461,7 @@ impl KvBackend for StoreKv {
                 .filter(|m| !m.path.env().starts_with(RESERVED_ENV))
                 .map(|m| format!("{prefix}{}", m.path)),
         );
-        let mut out = BTreeSet::new();
-        for p in &paths {
-            let Some(rest) = p.strip_prefix(folder) else {
-                continue;
-            };
-            match rest.find('/') {
-                Some(i) => out.insert(format!("{}/", &rest[..i])),
-                None if !rest.is_empty() => out.insert(rest.to_string()),
-                None => false,
-            };
-        }
-        Ok(out.into_iter().collect())
+        Ok(children(paths.iter().map(String::as_str), folder))
     }
 
     fn config(&self, mount: &str) -> Result<KvConfig, BackendError> {
