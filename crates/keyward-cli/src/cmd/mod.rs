@@ -2,6 +2,7 @@
 
 mod audit;
 mod baseline;
+mod checklist;
 mod deps;
 mod env;
 mod exchange;
@@ -47,5 +48,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Incident(cmd) => revoke::incident(cmd),
         Command::Infra(args) => infra::run(args),
         Command::Deps(args) => deps::run(args),
+        Command::Checklist(args) => checklist::run(args),
+        Command::SecurityMd(args) => checklist::security_md(args),
     }
 }
