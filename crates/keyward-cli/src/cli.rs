@@ -3,11 +3,13 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod checklist;
 mod deps;
 mod infra;
 mod rotate;
 mod serve;
 mod store;
+pub use checklist::{ChecklistArgs, ChecklistCommand, EvidenceArgs, SecurityMdArgs};
 pub use deps::{DbCommand, DbDirArg, DepsArgs, DepsCommand};
 pub use infra::{InfraArgs, InfraChecksCommand, InfraCommand, InfraRunArgs, WhoCanArgs};
 pub use rotate::{IncidentCommand, RevokeArgs, RotateArgs, RotateOpts, RotationCommand};
@@ -89,6 +91,12 @@ pub enum Command {
     /// List, read, write and delete ACL policies of `keyward serve`.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Evaluate the production checklist from evidence (scan, env, store, rotation, audit,
+    /// deps, infra, TLS, SARIF) and attestations; `sign` records it in the audit chain.
+    Checklist(ChecklistArgs),
+    /// Write or update SECURITY.md's generated sections (status, variables, rotation,
+    /// storage, revocation, checklist) between markers, keeping hand-written prose.
+    SecurityMd(SecurityMdArgs),
 }
 
 /// Output options shared by reporting commands.

@@ -2,6 +2,7 @@
 
 mod audit;
 mod baseline;
+mod checklist;
 mod deps;
 mod env;
 mod exchange;
@@ -52,5 +53,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Serve(args) => serve::run(args),
         Command::Token(cmd) => token::token(cmd),
         Command::Policy(cmd) => token::policy(cmd),
+        Command::Checklist(args) => checklist::run(args),
+        Command::SecurityMd(args) => checklist::security_md(args),
     }
 }
