@@ -120,6 +120,10 @@ pub struct ScanArgs {
     /// Never show progress, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// Report only findings in these contexts (comma-separated: source, test, example,
+    /// vendored, generated); default all. Overrides `[scan] contexts`.
+    #[arg(long, value_name = "LIST")]
+    pub context: Option<String>,
     /// Git sources, baselines (see docs/git.md).
     #[command(flatten)]
     pub git: GitScanArgs,

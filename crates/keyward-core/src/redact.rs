@@ -52,7 +52,9 @@ pub fn redact(secret: &str) -> String {
         .unwrap_or("");
     let tail: String = chars[chars.len() - 4..].iter().collect();
     if chars.len() < 20 && prefix.is_empty() {
-        return format!("…{}", &tail[tail.len().saturating_sub(2)..]);
+        // Two characters, not two bytes: the tail may be multi-byte text.
+        let two: String = chars[chars.len() - 2..].iter().collect();
+        return format!("…{two}");
     }
     format!("{prefix}…{tail}")
 }
@@ -83,5 +85,9 @@ mod tests {
     fn multibyte_safe() {
         let r = redact("пароль-очень-длинный-секрет");
         assert!(r.starts_with('…'));
+        // Medium-length values ending in multi-byte characters (found in real
+        // translation files) used to panic on a byte slice.
+        assert_eq!(redact("hasło-тест-否正確。"), "…確。");
+        assert_eq!(redact("Kennwort-ете)"), "…е)");
     }
 }
