@@ -147,6 +147,10 @@ pub struct ScanArgs {
     /// incomplete scan exits 2).
     #[arg(long)]
     pub allow_skipped: bool,
+    /// Report only findings in these contexts (comma-separated: source, test, example,
+    /// vendored, generated); default all. Overrides `[scan] contexts`.
+    #[arg(long, value_name = "LIST")]
+    pub context: Option<String>,
     /// Git sources, baselines (see docs/git.md).
     #[command(flatten)]
     pub git: GitScanArgs,

@@ -96,9 +96,14 @@ impl Output {
         Ok(self.exit_code(findings))
     }
 
-    /// 1 when any finding is at or above the threshold, else 0.
+    /// 1 when any blocking finding is at or above the threshold, else 0. Generic-rule
+    /// findings in tests, examples, vendored or generated files are reported but do not
+    /// block unless `[scan] fail_contexts` says so.
     pub fn exit_code(&self, findings: &[Finding]) -> u8 {
-        if findings.iter().any(|f| f.severity >= self.fail_on) {
+        if findings
+            .iter()
+            .any(|f| f.blocking && f.severity >= self.fail_on)
+        {
             crate::cmd::EXIT_FINDINGS
         } else {
             crate::cmd::EXIT_OK

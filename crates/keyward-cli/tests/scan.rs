@@ -3,25 +3,13 @@
 #[path = "support/files.rs"]
 mod files;
 
-use files::{keyward, tree};
+use files::{json_scan, keyward, tree};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::fs;
-use std::path::Path;
 
 const LIVE: &str = "sk_live_51NbQ8rLx2Vz9Kt4Wm7Hp3Jc6Df1Gs0Ya";
 const TEST: &str = "sk_test_51NbQ8rLx2Vz9Kt4Wm7Hp3Jc6Df1Gs0Ya";
-
-fn json_scan(dir: &Path, extra: &[&str]) -> (i32, Value) {
-    let out = keyward()
-        .current_dir(dir)
-        .args(["scan", "-f", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
-    (out.status.code().unwrap(), v)
-}
 
 fn rules_of(v: &Value) -> Vec<String> {
     v["findings"]
@@ -77,7 +65,7 @@ fn json_output_has_versioned_schema() {
     )]);
     let (code, v) = json_scan(dir.path(), &[]);
     assert_eq!(code, 1);
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     let f = &v["findings"][0];
     assert_eq!(f["rule"], "stripe-live-secret-key");
     assert_eq!(f["severity"], "critical");

@@ -13,7 +13,7 @@ pub mod redact;
 pub mod secret;
 pub mod token;
 
-pub use finding::{Confidence, Finding, GitOrigin, Location, Severity};
+pub use finding::{Confidence, Context, Finding, GitOrigin, Location, Severity};
 pub use fingerprint::Fingerprint;
 pub use redact::redact;
 pub use secret::SecretBytes;

@@ -106,5 +106,9 @@ mod tests {
     fn multibyte_safe() {
         let r = redact("пароль-очень-длинный-секрет");
         assert!(r.starts_with('…'));
+        // Medium-length values ending in multi-byte characters (found in real
+        // translation files) used to panic on a byte slice.
+        assert_eq!(redact("hasło-тест-否正確。"), "…確。");
+        assert_eq!(redact("Kennwort-ете)"), "…е)");
     }
 }

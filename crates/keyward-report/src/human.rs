@@ -45,10 +45,11 @@ pub fn render(r: &Report<'_>) -> String {
         let shown = r.shown_secret(f);
         let _ = writeln!(
             out,
-            "  {at:<9}{sev} {} ({}){}{shown}",
+            "  {at:<9}{sev} {} ({}){}{shown}{}",
             f.title,
             f.rule_id,
             if shown.is_empty() { "" } else { "  " },
+            context_tag(f),
         );
         if let Some(g) = &f.location.git {
             let short = &g.commit[..g.commit.len().min(12)];
@@ -93,6 +94,13 @@ pub fn render(r: &Report<'_>) -> String {
         human_bytes(s.bytes),
         s.duration_ms as f64 / 1000.0
     );
+    let passive = r.findings.iter().filter(|f| !f.blocking).count();
+    if passive > 0 {
+        let _ = write!(
+            out,
+            "; {passive} not blocking (test, example, vendored or generated)"
+        );
+    }
     let mut skipped = Vec::new();
     if s.skipped_binary > 0 {
         skipped.push(format!("{} binary", s.skipped_binary));
@@ -120,6 +128,15 @@ pub fn render(r: &Report<'_>) -> String {
         let _ = writeln!(out, "note: {}", keyward_core::escape::escape_control(n));
     }
     out
+}
+
+/// ` [test, not blocking]` for findings outside application source; empty for source.
+fn context_tag(f: &keyward_core::Finding) -> String {
+    match (f.context, f.blocking) {
+        (keyward_core::Context::Source, true) => String::new(),
+        (c, true) => format!("  [{c}]"),
+        (c, false) => format!("  [{c}, not blocking]"),
+    }
 }
 
 /// `1.2 MB`-style sizes.

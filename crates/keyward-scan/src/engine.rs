@@ -4,8 +4,9 @@
 use crate::entropy::shannon;
 use crate::filter::{self, FileContext};
 use crate::rules::{Rule, RuleSet};
+use crate::syntax::{self, Bare};
 use crate::validate::{self, Candidate, Verdict};
-use keyward_core::{Finding, Fingerprint, Location, SecretBytes};
+use keyward_core::{Context, Finding, Fingerprint, Location, SecretBytes};
 use memchr::{memchr, memmem, memrchr};
 
 /// How far a line-bounded window may reach on either side of a keyword (bounds work on
@@ -37,6 +38,8 @@ pub struct ScanPanicked;
 #[derive(Debug)]
 pub struct Scanner {
     rules: RuleSet,
+    /// Contexts in which a generic rule's finding fails the run.
+    fail_contexts: Vec<Context>,
 }
 
 /// A match that passed every filter, before it becomes a [`Finding`].
@@ -65,7 +68,28 @@ pub struct ScanOutput {
 impl Scanner {
     /// A scanner over `rules`.
     pub fn new(rules: RuleSet) -> Self {
-        Scanner { rules }
+        Scanner {
+            rules,
+            fail_contexts: vec![Context::Source],
+        }
+    }
+
+    /// Generic-rule findings fail the run only in `contexts` (default: `source`).
+    /// Provider-format findings always do.
+    pub fn with_fail_contexts(mut self, contexts: Vec<Context>) -> Self {
+        self.fail_contexts = contexts;
+        self
+    }
+
+    /// Whether a finding of `rule_id` in `context` fails the run.
+    pub fn is_blocking(&self, rule_id: &str, context: Context) -> bool {
+        let generic = self
+            .rules
+            .rules()
+            .iter()
+            .find(|r| r.id() == rule_id)
+            .is_some_and(|r| r.spec.generic);
+        !generic || self.fail_contexts.contains(&context)
     }
 
     /// The rules in use.
@@ -91,8 +115,16 @@ impl Scanner {
         let (allowed, hits): (Vec<Hit>, Vec<Hit>) = resolve_overlaps(&self.rules, hits)
             .into_iter()
             .partition(|h| h.allowed);
+        let mut findings = self.to_findings(path, data, hits);
+        if !findings.is_empty() {
+            let context = crate::context::classify(path, data);
+            for f in &mut findings {
+                f.context = context;
+                f.blocking = self.is_blocking(&f.rule_id, context);
+            }
+        }
         ScanOutput {
-            findings: self.to_findings(path, data, hits),
+            findings,
             suppressed: allowed.len() as u64,
         }
     }
@@ -166,9 +198,10 @@ impl Scanner {
             {
                 continue;
             }
-            let (s, e) = if Some(group) == rule.raw_group {
-                if matches!(data.get(e), Some(b'(' | b'.' | b'[')) {
-                    continue; // `password=hash_password(...)`: a call, not a literal
+            let bare = Some(group) == rule.raw_group;
+            let (s, e) = if bare {
+                if matches!(data.get(e), Some(b'(' | b'.' | b'[' | b'{')) {
+                    continue; // `password=hash_password(...)`, `t := &T{`: code, not a literal
                 }
                 // The value class stopped at its length cap, not at a delimiter: a blob
                 // (a SealedSecret ciphertext, a certificate), too long to be a password.
@@ -196,9 +229,34 @@ impl Scanner {
             // (`DATABASE_URL`) still has its payload rescanned for specific secrets.
             let decodes = rule.validator().is_some_and(|v| v.decodes_payload());
             let key_for_filter = if decodes { None } else { key };
-            let quoted = Some(group) != rule.raw_group;
+            // In shell and dotenv files a backquoted value is a command substitution.
+            if key.is_some() && ctx.lang == syntax::Lang::Literal && s > 0 && data[s - 1] == b'`' {
+                continue;
+            }
+            // An unquoted value is a literal only where the file's syntax makes it one.
+            let mut literal = !bare;
+            if bare && key.is_some() {
+                let line_start = memrchr(b'\n', &data[..s]).map_or(0, |p| p + 1);
+                let prefix = &data[line_start..s];
+                // On a minified line quotes cannot be paired reliably: in code, an unquoted
+                // value there is code.
+                if prefix.len() > syntax::MAX_LEXED_PREFIX
+                    && matches!(ctx.lang, syntax::Lang::Code(_))
+                {
+                    continue;
+                }
+                match syntax::bare_value(ctx.lang, prefix) {
+                    Bare::NotLiteral => continue,
+                    Bare::Literal => literal = true,
+                    Bare::Unknown => {}
+                }
+                // `FS_IOC_KEY = 0xc0406619`, YAML anchors and aliases, Go `&T`/`*p`.
+                if syntax::is_number_literal(value) || matches!(value[0], b'&' | b'*') {
+                    continue;
+                }
+            }
             if rule.filter_placeholders
-                && filter::reject(value, key_for_filter, ctx, quoted).is_some()
+                && filter::reject(value, key_for_filter, ctx, literal).is_some()
             {
                 continue;
             }

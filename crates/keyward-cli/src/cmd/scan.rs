@@ -5,21 +5,45 @@ use crate::output::{parse_size, Output};
 use crate::progress::{self, Progress};
 use anyhow::Result;
 use keyward_core::policy::Policy;
-use keyward_core::Finding;
+use keyward_core::{Context, Finding};
 use keyward_report::{RuleMeta, Summary};
 use keyward_scan::{RuleSet, ScanOptions, ScanStats, Scanner, Skipped};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// Build the scanner for a policy: built-in rules minus disabled ones, plus user rules.
+/// Build the scanner for a policy: built-in rules minus disabled ones, plus user rules,
+/// failing generic-rule findings only in the policy's `fail_contexts`.
 pub fn scanner_for(policy: &Policy) -> Result<Scanner> {
     let rules = RuleSet::new(
         RuleSet::builtin_specs()?,
         policy.rules.clone(),
         &policy.scan.disable_rules,
     )?;
-    Ok(Scanner::new(rules))
+    let fail = match &policy.scan.fail_contexts {
+        Some(list) => contexts(list, "[scan] fail_contexts")?,
+        None => vec![Context::Source],
+    };
+    Ok(Scanner::new(rules).with_fail_contexts(fail))
+}
+
+/// Parse a list of context names, naming `what` in the error.
+fn contexts(list: &[String], what: &str) -> Result<Vec<Context>> {
+    list.iter()
+        .map(|c| c.parse::<Context>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("{what}: {e}"))
+}
+
+/// The contexts to report: `--context` wins over `[scan] contexts`; `None` is all.
+fn reported_contexts(policy: &Policy, flag: Option<&str>) -> Result<Option<Vec<Context>>> {
+    match (flag, &policy.scan.contexts) {
+        (Some(f), _) => Context::parse_list(f)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("--context: {e}")),
+        (None, Some(list)) => contexts(list, "[scan] contexts").map(Some),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Walk options from the policy's `[scan]` section and the command line (which wins).
@@ -64,6 +88,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let (policy, _) = Policy::discover(args.config.as_deref())?;
     let out = Output::new(&args.out, policy.scan.fail_on.as_deref())?;
     let scanner = scanner_for(&policy)?;
+    let wanted = reported_contexts(&policy, args.context.as_deref())?;
     let opts = scan_options(
         &policy,
         args.no_ignore,
@@ -91,6 +116,9 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     if let Some(run) = git_run {
         findings.extend(run.findings);
         extra_notes.extend(run.notes);
+    }
+    if let Some(wanted) = &wanted {
+        findings.retain(|f| wanted.contains(&f.context));
     }
     super::post::apply(&policy, &args.git, &mut findings, &mut extra_notes)?;
     findings.sort_by(|a, b| {
