@@ -362,3 +362,27 @@ fn item_26_a_default_user_name_in_development_is_not_a_placeholder_finding() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("MINIO_ROOT_USER holds a placeholder"));
 }
+
+#[test]
+fn item_23_a_failed_admin_connection_keeps_its_cause() {
+    let mut env = Env::new(
+        "[variables.DB_PASSWORD]\nkind = \"postgres-password\"\n[variables.DB_PASSWORD.rotation]\n\
+         target = { type = \"postgres\", role = \"app\", admin_url_env = \"KW_PG_ADMIN\" }\n",
+    );
+    // Nothing listens on port 1: the cause is "connection refused".
+    env.vars.push((
+        "KW_PG_ADMIN".into(),
+        "postgres://admin:pw-not-shown@127.0.0.1:1/db".into(),
+    ));
+    env.set(
+        "production/DB_PASSWORD",
+        "Zt5Hw9Lq3Vx8Kn2PqRsTuVwXa9Bc4De7F",
+        "postgres-password",
+    );
+    let out = env.run_with(&["rotate", "production/DB_PASSWORD"], None, &[]);
+    let err = stderr(&out).to_lowercase();
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("postgres admin connection failed"), "{err}");
+    assert!(err.contains("refused"), "the cause was dropped: {err}");
+    assert!(!err.contains("pw-not-shown"), "{err}");
+}
