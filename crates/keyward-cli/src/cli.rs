@@ -21,6 +21,10 @@ pub use store::{
 #[derive(Debug, Parser)]
 #[command(name = "keyward", version, max_term_width = 100)]
 pub struct Cli {
+    /// Diagnostics on stderr: -v info, -vv debug, -vvv trace (or set RUST_LOG). Values are
+    /// never logged.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -131,6 +135,10 @@ pub struct ScanArgs {
     /// Never show progress, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// Exit as usual even when inputs were too large or unreadable (by default such an
+    /// incomplete scan exits 2).
+    #[arg(long)]
+    pub allow_skipped: bool,
     /// Git sources, baselines (see docs/git.md).
     #[command(flatten)]
     pub git: GitScanArgs,
@@ -277,6 +285,11 @@ pub struct BaselineArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Rewrite the existing baseline at --output with the current fingerprint scheme:
+    /// entries (kw1: included) that match a current finding get its new fingerprint,
+    /// entries matching nothing are dropped, and no new finding is accepted.
+    #[arg(long)]
+    pub migrate: bool,
 }
 
 /// `keyward hook …`.

@@ -85,7 +85,7 @@ fn json_output_has_versioned_schema() {
     assert_eq!(f["line"], 2);
     assert_eq!(f["column"], 19);
     assert_eq!(f["redacted"], true);
-    assert!(f["fingerprint"].as_str().unwrap().starts_with("kw1:"));
+    assert!(f["fingerprint"].as_str().unwrap().starts_with("kw2"));
     assert!(!f["secret"].as_str().unwrap().contains("51NbQ8"));
     assert_eq!(v["summary"]["files"], 1);
     assert_eq!(v["summary"]["findings"], 1);

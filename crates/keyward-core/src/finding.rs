@@ -137,7 +137,8 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// Build a finding; computes the redacted form and the fingerprint from `secret`.
+    /// Build a finding; computes the redacted form from `secret` and a fingerprint that
+    /// lets no one test a guess of it ([`Fingerprint::of_secret`]).
     pub fn new(
         rule_id: impl Into<String>,
         title: impl Into<String>,
@@ -147,7 +148,10 @@ impl Finding {
         secret: SecretBytes,
     ) -> Self {
         let rule_id = rule_id.into();
-        let fingerprint = Fingerprint::of(&rule_id, secret.expose());
+        // Value-free unless a secret fingerprint key is configured; detectors that know
+        // the line replace the place with [`crate::fingerprint::place`].
+        let at = format!("{}\0{}", location.path, location.line);
+        let fingerprint = Fingerprint::of_secret(&rule_id, secret.expose(), &at);
         let redacted = redact(&secret.to_lossy());
         Finding {
             rule_id,

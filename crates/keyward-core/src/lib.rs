@@ -5,6 +5,7 @@
 //! across runs and machines without revealing it; [`redact`] turns a secret into the only
 //! form keyward prints by default. The [`policy`] module models `keyward.toml`.
 
+pub mod escape;
 pub mod finding;
 pub mod fingerprint;
 pub mod policy;

@@ -32,7 +32,8 @@ pub fn render(r: &Report<'_>) -> String {
             if current.is_some() {
                 out.push('\n');
             }
-            let _ = writeln!(out, "{}", paint(r.color, "1", path));
+            let shown = keyward_core::escape::escape_control(path);
+            let _ = writeln!(out, "{}", paint(r.color, "1", &shown));
             current = Some(path);
         }
         let sev = paint(
@@ -54,11 +55,16 @@ pub fn render(r: &Report<'_>) -> String {
             let _ = writeln!(
                 out,
                 "           introduced in {short} by {} on {}",
-                g.author, g.date
+                keyward_core::escape::escape_control(&g.author),
+                g.date
             );
         }
         for n in &f.notes {
-            let _ = writeln!(out, "           {n}");
+            let _ = writeln!(
+                out,
+                "           {}",
+                keyward_core::escape::escape_control(n)
+            );
         }
         let _ = writeln!(out, "           fingerprint {}", f.fingerprint);
     }
@@ -67,9 +73,8 @@ pub fn render(r: &Report<'_>) -> String {
     }
     let s = r.summary;
     let counts = r
-        .by_severity()
+        .by_severity_ordered()
         .iter()
-        .rev()
         .map(|(k, v)| format!("{v} {k}"))
         .collect::<Vec<_>>()
         .join(", ");
@@ -98,12 +103,21 @@ pub fn render(r: &Report<'_>) -> String {
     if s.unreadable > 0 {
         skipped.push(format!("{} unreadable", s.unreadable));
     }
+    if s.skipped_special > 0 {
+        skipped.push(format!("{} not regular files", s.skipped_special));
+    }
+    if s.failed > 0 {
+        skipped.push(format!("{} failed", s.failed));
+    }
     if !skipped.is_empty() {
         let _ = write!(out, "; skipped {}", skipped.join(", "));
     }
+    if s.suppressed > 0 {
+        let _ = write!(out, "; {} suppressed by keyward:allow", s.suppressed);
+    }
     out.push('\n');
     for n in &s.notes {
-        let _ = writeln!(out, "note: {n}");
+        let _ = writeln!(out, "note: {}", keyward_core::escape::escape_control(n));
     }
     out
 }

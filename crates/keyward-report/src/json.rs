@@ -4,7 +4,7 @@ use crate::Report;
 use serde_json::{json, Map, Value};
 
 /// Bumped on any incompatible change to the JSON shape.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One finding as a JSON object (redacted unless the report shows secrets).
 pub fn finding(r: &Report<'_>, f: &keyward_core::Finding) -> Value {
@@ -47,7 +47,10 @@ pub fn render(r: &Report<'_>) -> String {
                 "binary": s.skipped_binary,
                 "too_large": s.skipped_large,
                 "unreadable": s.unreadable,
+                "special": s.skipped_special,
+                "failed": s.failed,
             },
+            "suppressed": s.suppressed,
             "duration_ms": s.duration_ms,
             "notes": s.notes,
         }

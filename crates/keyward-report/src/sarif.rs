@@ -72,7 +72,7 @@ pub fn render(r: &Report<'_>) -> String {
                         "region": {"startLine": f.location.line, "startColumn": f.location.column}
                     }
                 }],
-                "partialFingerprints": {"keyward/v1": f.fingerprint},
+                "partialFingerprints": {"keyward/v2": f.fingerprint},
                 "properties": props,
             })
         })

@@ -5,7 +5,7 @@ use crate::entropy::shannon;
 use crate::filter::{self, FileContext};
 use crate::rules::{Rule, RuleSet};
 use crate::validate::{self, Candidate, Verdict};
-use keyward_core::{Finding, Location, SecretBytes};
+use keyward_core::{Finding, Fingerprint, Location, SecretBytes};
 use memchr::{memchr, memmem, memrchr};
 
 /// How far a line-bounded window may reach on either side of a keyword (bounds work on
@@ -29,6 +29,10 @@ fn unescaped_end(value: &[u8]) -> Option<usize> {
     }
 }
 
+/// A scan of one input panicked (a bug in keyward); the input is reported as failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanPanicked;
+
 /// Scans byte buffers with a [`RuleSet`]. Cheap to share across threads.
 #[derive(Debug)]
 pub struct Scanner {
@@ -44,6 +48,18 @@ struct Hit {
     secret: Vec<u8>,
     /// Set when the hit came from a decoded payload (reported under the outer span).
     via: Option<u16>,
+    /// On a line marked `keyward:allow`: counted as suppressed, never reported.
+    allowed: bool,
+}
+
+/// What one scan found: the findings, and how many matches an inline `keyward:allow`
+/// suppressed (counted so a suppression is never silent).
+#[derive(Debug, Default)]
+pub struct ScanOutput {
+    /// Findings to report.
+    pub findings: Vec<Finding>,
+    /// Matches on lines marked `keyward:allow`.
+    pub suppressed: u64,
 }
 
 impl Scanner {
@@ -59,10 +75,34 @@ impl Scanner {
 
     /// Scan one input. `path` is only used to label findings.
     pub fn scan(&self, path: &str, data: &[u8]) -> Vec<Finding> {
+        self.scan_full(path, data).findings
+    }
+
+    /// Scan one input, also counting the matches `keyward:allow` suppressed.
+    pub fn scan_full(&self, path: &str, data: &[u8]) -> ScanOutput {
+        #[cfg(feature = "test-faults")]
+        if std::env::var("KEYWARD_TEST_SCAN_PANIC")
+            .is_ok_and(|p| !p.is_empty() && path.contains(&p))
+        {
+            panic!("test fault while scanning a value sk_live_PANICVALUE0000 in {path}");
+        }
         let mut hits = Vec::new();
         self.collect(data, 0, FileContext::for_path(path), &mut hits);
-        let hits = resolve_overlaps(&self.rules, hits);
-        self.to_findings(path, data, hits)
+        let (allowed, hits): (Vec<Hit>, Vec<Hit>) = resolve_overlaps(&self.rules, hits)
+            .into_iter()
+            .partition(|h| h.allowed);
+        ScanOutput {
+            findings: self.to_findings(path, data, hits),
+            suppressed: allowed.len() as u64,
+        }
+    }
+
+    /// [`Scanner::scan_full`] with a panic contained: a bug triggered by one input is
+    /// reported as that input failing (`Err`) instead of ending the whole run. The panic's
+    /// message is never returned, since it may quote the input.
+    pub fn scan_guarded(&self, path: &str, data: &[u8]) -> Result<ScanOutput, ScanPanicked> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.scan_full(path, data)))
+            .map_err(|_| ScanPanicked)
     }
 
     fn collect(&self, data: &[u8], depth: u8, ctx: FileContext, hits: &mut Vec<Hit>) {
@@ -181,7 +221,9 @@ impl Scanner {
                         value: decoded,
                         generic,
                     } => {
-                        if depth < MAX_DEPTH && self.rescan_decoded(&decoded, ri, s, e, depth, hits)
+                        let allowed = allowed_inline(data, s);
+                        if depth < MAX_DEPTH
+                            && self.rescan_decoded(&decoded, ri, (s, e, allowed), depth, hits)
                         {
                             continue;
                         }
@@ -195,27 +237,25 @@ impl Scanner {
                     }
                 }
             }
-            if allowed_inline(data, s) {
-                continue;
-            }
             hits.push(Hit {
                 rule: ri,
                 start: s,
                 end: e,
                 secret,
                 via: None,
+                allowed: allowed_inline(data, s),
             });
         }
     }
 
-    /// Scan a decoded payload; specific findings inside it are reported at the outer span.
-    /// Returns true when at least one was found.
+    /// Scan a decoded payload; specific findings inside it are reported at the outer span
+    /// (suppressed when the outer line is marked `keyward:allow`). Returns true when at
+    /// least one was found.
     fn rescan_decoded(
         &self,
         decoded: &[u8],
         outer: u16,
-        s: usize,
-        e: usize,
+        (s, e, allowed): (usize, usize, bool),
         depth: u8,
         hits: &mut Vec<Hit>,
     ) -> bool {
@@ -227,6 +267,7 @@ impl Scanner {
                 start: s,
                 end: e,
                 via: Some(outer),
+                allowed: h.allowed || allowed,
                 ..h
             });
         }
@@ -257,6 +298,8 @@ impl Scanner {
                     },
                     SecretBytes::new(h.secret),
                 );
+                let place = keyward_core::fingerprint::place(path, data, h.start, h.end);
+                f.fingerprint = Fingerprint::of_secret(rule.id(), f.secret.expose(), &place);
                 if rule.validator().is_some_and(|v| v.proves_format()) && h.via.is_none() {
                     f.verified = true;
                     f.notes.push("verified: the token's checksum holds".into());

@@ -16,7 +16,7 @@ pub mod rules;
 pub mod source;
 pub mod validate;
 
-pub use engine::Scanner;
+pub use engine::{ScanOutput, ScanPanicked, Scanner};
 pub use error::ScanError;
 pub use rules::{Rule, RuleSet};
 pub use source::{ScanOptions, ScanStats, Skipped};

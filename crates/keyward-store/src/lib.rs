@@ -18,6 +18,10 @@
 //!   checked on every read that decides what to serve; the audit head and every entry's
 //!   checkpoint are MACed under the audit key, so truncating the log is detected.
 //!   [`Store::verify`] checks all of it.
+//! - **Concurrency** ([`StorePool`]): one [`Store`] handle per connection, handed out to
+//!   threads; [`Store::get_deferred`] reads in a read-only snapshot and returns the audit
+//!   entry, which [`Store::append_audit_batch`] writes with many others in one transaction
+//!   (group commit) before the value is released.
 //! - **Server state** ([`Store::records`], [`Store::kv_snapshot`],
 //!   [`Store::append_audit_batch`]): MACed records for tokens, policies and KV metadata,
 //!   KV reads and writes of secrets with their record in one transaction, and the
@@ -39,6 +43,7 @@ pub mod audit;
 pub mod backend;
 pub mod clock;
 pub mod crypto;
+mod deferred;
 mod error;
 mod head;
 pub mod integrity;
@@ -46,6 +51,7 @@ mod kv;
 mod location;
 mod model;
 mod path;
+mod pool;
 mod records;
 mod secrets;
 mod stages;
@@ -65,6 +71,7 @@ pub use model::{
     Actor, AuditEntry, AuditEvent, AuditFilter, Expected, MetaPatch, SecretMeta, Stage, VersionInfo,
 };
 pub use path::{validate_env, validate_name, SecretPath};
+pub use pool::{PooledStore, StorePool};
 pub use records::Records;
 pub use secrets::{ExportReceipt, Exported, Revealed};
 pub use store::Store;

@@ -14,12 +14,11 @@
 //! [`Store::append_audit_batch`] appends many audit events in one transaction, chained in
 //! order, so a server can make many requests' records durable with one commit.
 
-use crate::audit;
 use crate::backend::{RecordRow, Tx};
 use crate::crypto::MacKey;
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::integrity::{integrity, Canon};
-use crate::model::{Actor, AuditEvent};
+
 use crate::store::{read_tx, write_tx, Ctx, Store};
 
 /// Domain of a record's MAC.
@@ -131,27 +130,6 @@ impl Store {
         let Store { backend, ctx } = self;
         let key = record_key(ctx);
         read_tx(backend.as_mut(), |tx| f(&mut Records { tx, key: &key }))
-    }
-
-    /// Append `events` (each with its own actor) to the audit chain in one transaction, in
-    /// order: all of them become durable, or none. Returns their sequence numbers. This is
-    /// the group commit a server uses to audit many requests with one commit.
-    pub fn append_audit_batch(&mut self, events: &[(Actor, AuditEvent)]) -> Result<Vec<u64>> {
-        if events.is_empty() {
-            return Ok(Vec::new());
-        }
-        let Store { backend, ctx } = self;
-        write_tx(backend.as_mut(), ctx, |tx| {
-            let mut seqs = Vec::with_capacity(events.len());
-            let mut written = ctx.tx_head.borrow_mut();
-            for (actor, event) in events {
-                let (seq, hash) =
-                    audit::append_after(tx, &ctx.audit_mac_key, actor, event, written.as_ref())?;
-                *written = Some((seq, hash));
-                seqs.push(seq);
-            }
-            Ok(seqs)
-        })
     }
 
     /// A cheap round trip to the database (a read of the key check value): `Ok` when the

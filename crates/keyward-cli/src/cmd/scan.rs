@@ -104,7 +104,28 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let mut summary = summarize(&stats, started, opts.max_file_size);
     summary.notes.extend(extra_notes);
     let rules = rule_meta(&scanner);
-    out.report(&findings, &summary, &rules)
+    let code = out.report(&findings, &summary, &rules)?;
+    Ok(incomplete_exit(&summary, args.allow_skipped).unwrap_or(code))
+}
+
+/// A scan that missed content is never a silent success: exit 2 when an input failed (a
+/// bug in keyward), or was too large or unreadable unless `--allow-skipped`.
+pub fn incomplete_exit(summary: &Summary, allow_skipped: bool) -> Option<u8> {
+    if summary.failed > 0 {
+        eprintln!(
+            "keyward: error: {} input(s) could not be scanned because of an internal error (see above); the scan is incomplete",
+            summary.failed
+        );
+        return Some(super::EXIT_ERROR);
+    }
+    let missed = summary.skipped_large + summary.unreadable;
+    if missed > 0 && !allow_skipped {
+        eprintln!(
+            "keyward: error: {missed} input(s) were not scanned (too large or unreadable); the scan is incomplete (pass --allow-skipped to accept that)"
+        );
+        return Some(super::EXIT_ERROR);
+    }
+    None
 }
 
 /// Turn the workers' counters into a summary, printing a warning per unreadable file.
@@ -113,16 +134,31 @@ fn summarize(stats: &ScanStats, started: Instant, max_size: u64) -> Summary {
     let mut summary = Summary {
         files: stats.files.load(Ordering::Relaxed),
         bytes: stats.bytes.load(Ordering::Relaxed),
+        suppressed: stats.suppressed.load(Ordering::Relaxed),
         duration_ms: started.elapsed().as_millis() as u64,
         ..Summary::default()
     };
+    let esc = keyward_core::escape::escape_control;
     for s in skipped.iter() {
         match s {
             Skipped::Binary(_) => summary.skipped_binary += 1,
             Skipped::TooLarge(..) => summary.skipped_large += 1,
             Skipped::Unreadable(path, why) => {
                 summary.unreadable += 1;
-                eprintln!("keyward: warning: {path}: {why}");
+                eprintln!("keyward: warning: {}: {why}", esc(path));
+            }
+            Skipped::Special(path, what) => {
+                summary.skipped_special += 1;
+                summary
+                    .notes
+                    .push(format!("{} skipped: {what}, not a regular file", esc(path)));
+            }
+            Skipped::Failed(path) => {
+                summary.failed += 1;
+                eprintln!(
+                    "keyward: error: {}: scanning failed on an internal error; other inputs were scanned",
+                    esc(path)
+                );
             }
         }
     }
@@ -130,7 +166,7 @@ fn summarize(stats: &ScanStats, started: Instant, max_size: u64) -> Summary {
         summary.notes.push(format!(
             "{} file(s) larger than {} were skipped (raise --max-file-size to scan them)",
             summary.skipped_large,
-            keyward_report::human::human_bytes(max_size)
+            crate::output::flag_size(max_size)
         ));
     }
     summary

@@ -2,6 +2,8 @@
 //! and a minimal HTTP/1.1 client (std only) to talk to it.
 #![allow(dead_code)] // each suite uses part of it
 
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

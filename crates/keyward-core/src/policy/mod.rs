@@ -12,7 +12,7 @@ mod scan;
 pub mod server;
 
 pub use deps::{DepsIgnore, DepsSection};
-pub use env::{EnvironmentSpec, RotationSpec, StripeMode, VariableSpec};
+pub use env::{EnvironmentSpec, RotationSpec, StripeMode, VariableSpec, DEV_NAMES};
 pub use error::{line_col, PolicyError};
 pub use infra::{Date, InfraAllow, InfraSection};
 pub use kinds::{Generator, Kind, KindDefaults};

@@ -6,6 +6,7 @@
 //! appends to the single audit hash chain. Optimistic concurrency checks then run inside
 //! the transaction against committed state.
 
+pub mod pg_tls;
 pub mod postgres;
 mod postgres_tx;
 pub mod sqlite;
@@ -122,6 +123,9 @@ pub trait Tx {
     fn audit_head(&mut self) -> Result<AuditHead>;
     /// Append an entry (with its checkpoint MAC) and move the head to it, with `head_mac`.
     fn audit_append(&mut self, entry: &AuditEntry, head_mac: &str) -> Result<()>;
+    /// Append consecutive entries (already chained, in order) and move the head to the
+    /// last one, with `head_mac`: group commit, one head update for the whole batch.
+    fn audit_append_many(&mut self, entries: &[AuditEntry], head_mac: &str) -> Result<()>;
     /// Set the MAC of the current head (store creation and upgrade only).
     fn audit_set_head_mac(&mut self, mac: &str) -> Result<()>;
     /// Entries matching `filter`, in sequence order.
@@ -149,4 +153,9 @@ pub trait Backend: Send {
     fn write(&mut self, f: &mut TxFn<'_>) -> Result<()>;
     /// Run `f` in a read-only, consistent-snapshot transaction.
     fn read(&mut self, f: &mut TxFn<'_>) -> Result<()>;
+    /// False once the connection is known to be broken (a pool then drops it rather than
+    /// handing it out again). Cheap: no round trip.
+    fn is_healthy(&self) -> bool {
+        true
+    }
 }

@@ -328,32 +328,77 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn audit_append(&mut self, e: &AuditEntry, head_mac: &str) -> Result<()> {
-        let s = self.stmt(
-            "INSERT INTO audit (seq, time, actor, action, path, version, outcome, remote, detail,
-                value_hmac, prev_hash, hash, checkpoint)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )?;
-        self.tx.execute(
-            &s,
-            &[
-                &(e.seq as i64),
-                &e.time,
-                &e.actor,
-                &e.action,
-                &e.path,
-                &e.version.map(|v| v as i64),
-                &e.outcome,
-                &e.remote,
-                &e.detail,
-                &e.value_hmac,
-                &e.prev_hash,
-                &e.hash,
-                &e.checkpoint,
-            ],
-        )?;
+        self.audit_append_many(std::slice::from_ref(e), head_mac)
+    }
+
+    fn audit_append_many(&mut self, entries: &[AuditEntry], head_mac: &str) -> Result<()> {
+        let Some(last) = entries.last() else {
+            return Ok(());
+        };
+        if entries.len() == 1 {
+            let e = last;
+            let s = self.stmt(
+                "INSERT INTO audit (seq, time, actor, action, path, version, outcome, remote, detail,
+                    value_hmac, prev_hash, hash, checkpoint)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )?;
+            self.tx.execute(
+                &s,
+                &[
+                    &(e.seq as i64),
+                    &e.time,
+                    &e.actor,
+                    &e.action,
+                    &e.path,
+                    &e.version.map(|v| v as i64),
+                    &e.outcome,
+                    &e.remote,
+                    &e.detail,
+                    &e.value_hmac,
+                    &e.prev_hash,
+                    &e.hash,
+                    &e.checkpoint,
+                ],
+            )?;
+        } else {
+            // One round trip for the whole batch: thirteen column arrays unnested into rows.
+            let s = self.stmt(
+                "INSERT INTO audit (seq, time, actor, action, path, version, outcome, remote, detail,
+                    value_hmac, prev_hash, hash, checkpoint)
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[],
+                    $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[],
+                    $12::TEXT[], $13::TEXT[])",
+            )?;
+            let col = |f: fn(&AuditEntry) -> Option<String>| -> Vec<Option<String>> {
+                entries.iter().map(f).collect()
+            };
+            let seqs: Vec<i64> = entries.iter().map(|e| e.seq as i64).collect();
+            let versions: Vec<Option<i64>> = entries
+                .iter()
+                .map(|e| e.version.map(|v| v as i64))
+                .collect();
+            self.tx.execute(
+                &s,
+                &[
+                    &seqs,
+                    &col(|e| Some(e.time.clone())),
+                    &col(|e| Some(e.actor.clone())),
+                    &col(|e| Some(e.action.clone())),
+                    &col(|e| e.path.clone()),
+                    &versions,
+                    &col(|e| Some(e.outcome.clone())),
+                    &col(|e| e.remote.clone()),
+                    &col(|e| e.detail.clone()),
+                    &col(|e| e.value_hmac.clone()),
+                    &col(|e| Some(e.prev_hash.clone())),
+                    &col(|e| Some(e.hash.clone())),
+                    &col(|e| e.checkpoint.clone()),
+                ],
+            )?;
+        }
         let s = self.stmt("UPDATE audit_head SET seq = $1, hash = $2, mac = $3 WHERE id = 1")?;
         self.tx
-            .execute(&s, &[&(e.seq as i64), &e.hash, &head_mac])?;
+            .execute(&s, &[&(last.seq as i64), &last.hash, &head_mac])?;
         Ok(())
     }
 

@@ -301,27 +301,37 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn audit_append(&mut self, e: &AuditEntry, head_mac: &str) -> Result<()> {
+        self.audit_append_many(std::slice::from_ref(e), head_mac)
+    }
+
+    fn audit_append_many(&mut self, entries: &[AuditEntry], head_mac: &str) -> Result<()> {
+        let Some(last) = entries.last() else {
+            return Ok(());
+        };
         let sql = format!(
             "INSERT INTO audit ({AUDIT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
         );
-        self.tx.prepare_cached(&sql)?.execute(params![
-            e.seq as i64,
-            e.time,
-            e.actor,
-            e.action,
-            e.path,
-            e.version.map(|v| v as i64),
-            e.outcome,
-            e.remote,
-            e.detail,
-            e.value_hmac,
-            e.prev_hash,
-            e.hash,
-            e.checkpoint
-        ])?;
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        for e in entries {
+            stmt.execute(params![
+                e.seq as i64,
+                e.time,
+                e.actor,
+                e.action,
+                e.path,
+                e.version.map(|v| v as i64),
+                e.outcome,
+                e.remote,
+                e.detail,
+                e.value_hmac,
+                e.prev_hash,
+                e.hash,
+                e.checkpoint
+            ])?;
+        }
         self.tx
             .prepare_cached("UPDATE audit_head SET seq = ?1, hash = ?2, mac = ?3 WHERE id = 1")?
-            .execute(params![e.seq as i64, e.hash, head_mac])?;
+            .execute(params![last.seq as i64, last.hash, head_mac])?;
         Ok(())
     }
 
