@@ -7,6 +7,7 @@ use files::{json_scan, keyward, tree};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::fs;
+use std::path::Path;
 
 const LIVE: &str = "sk_live_51NbQ8rLx2Vz9Kt4Wm7Hp3Jc6Df1Gs0Ya";
 const TEST: &str = "sk_test_51NbQ8rLx2Vz9Kt4Wm7Hp3Jc6Df1Gs0Ya";

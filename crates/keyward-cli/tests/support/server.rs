@@ -1,7 +1,6 @@
 //! Running the built `keyward serve` in tests: a store, a server process on a free port,
 //! and a minimal HTTP/1.1 client (std only) to talk to it.
 #![allow(dead_code)] // each suite uses part of it
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
