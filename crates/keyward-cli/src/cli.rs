@@ -3,13 +3,17 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod checklist;
 mod deps;
 mod infra;
 mod rotate;
+mod serve;
 mod store;
+pub use checklist::{ChecklistArgs, ChecklistCommand, EvidenceArgs, SecurityMdArgs};
 pub use deps::{DbCommand, DbDirArg, DepsArgs, DepsCommand};
 pub use infra::{InfraArgs, InfraChecksCommand, InfraCommand, InfraRunArgs, WhoCanArgs};
 pub use rotate::{IncidentCommand, RevokeArgs, RotateArgs, RotateOpts, RotationCommand};
+pub use serve::{PolicyCommand, ServeArgs, ServerOpts, TokenCommand};
 pub use store::{
     AuditCommand, ExportArgs, ImportArgs, RunArgs, SecretCommand, StoreCommand, StoreOpts,
 };
@@ -19,6 +23,10 @@ pub use store::{
 #[derive(Debug, Parser)]
 #[command(name = "keyward", version, max_term_width = 100)]
 pub struct Cli {
+    /// Diagnostics on stderr: -v info, -vv debug, -vvv trace (or set RUST_LOG). Values are
+    /// never logged.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -74,6 +82,21 @@ pub enum Command {
     /// Check lockfiles for dependencies with known advisories (offline OSV database), or
     /// manage the database (`deps db update|status`).
     Deps(DepsArgs),
+    /// Serve the store over a Vault-compatible HTTP API (KV v2, token auth, policies, JWT
+    /// login), or try it with `--dev`.
+    Serve(ServeArgs),
+    /// Create, list, look up and revoke API tokens of `keyward serve`.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// List, read, write and delete ACL policies of `keyward serve`.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Evaluate the production checklist from evidence (scan, env, store, rotation, audit,
+    /// deps, infra, TLS, SARIF) and attestations; `sign` records it in the audit chain.
+    Checklist(ChecklistArgs),
+    /// Write or update SECURITY.md's generated sections (status, variables, rotation,
+    /// storage, revocation, checklist) between markers, keeping hand-written prose.
+    SecurityMd(SecurityMdArgs),
 }
 
 /// Output options shared by reporting commands.
@@ -120,6 +143,14 @@ pub struct ScanArgs {
     /// Never show progress, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// Exit as usual even when inputs were too large or unreadable (by default such an
+    /// incomplete scan exits 2).
+    #[arg(long)]
+    pub allow_skipped: bool,
+    /// Report only findings in these contexts (comma-separated: source, test, example,
+    /// vendored, generated); default all. Overrides `[scan] contexts`.
+    #[arg(long, value_name = "LIST")]
+    pub context: Option<String>,
     /// Git sources, baselines (see docs/git.md).
     #[command(flatten)]
     pub git: GitScanArgs,
@@ -266,6 +297,11 @@ pub struct BaselineArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Rewrite the existing baseline at --output with the current fingerprint scheme:
+    /// entries (kw1: included) that match a current finding get its new fingerprint,
+    /// entries matching nothing are dropped, and no new finding is accepted.
+    #[arg(long)]
+    pub migrate: bool,
 }
 
 /// `keyward hook …`.

@@ -6,6 +6,21 @@ use keyward_core::{Finding, Severity};
 use keyward_report::Format;
 use std::io::{IsTerminal, Write};
 
+/// Exit code when the reader of stdout went away (128 + SIGPIPE, as other Unix tools).
+pub const EXIT_BROKEN_PIPE: u8 = 141;
+
+/// Write `text` to stdout; when the reader has gone (`keyward audit log | head`), end the
+/// process quietly with [`EXIT_BROKEN_PIPE`].
+pub fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            std::process::exit(i32::from(EXIT_BROKEN_PIPE))
+        }
+        other => other.context("cannot write to stdout"),
+    }
+}
+
 /// Parsed output options.
 pub struct Output {
     /// The format.
@@ -52,15 +67,14 @@ impl Output {
     /// Write rendered text to stdout or the `-o` file.
     pub fn write(&self, text: &str) -> Result<()> {
         match &self.target {
+            // A report with unredacted secrets is private, as `export -o` is.
+            Some(path) if self.show_secrets => {
+                keyward_env::fs::write_private(path, text.as_bytes(), true)
+                    .with_context(|| format!("cannot write {}", path.display()))
+            }
             Some(path) => std::fs::write(path, text)
                 .with_context(|| format!("cannot write {}", path.display())),
-            None => {
-                let mut out = std::io::stdout().lock();
-                match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                    other => other.context("cannot write to stdout"),
-                }
-            }
+            None => print_stdout(text),
         }
     }
 
@@ -82,14 +96,29 @@ impl Output {
         Ok(self.exit_code(findings))
     }
 
-    /// 1 when any finding is at or above the threshold, else 0.
+    /// 1 when any blocking finding is at or above the threshold, else 0. Generic-rule
+    /// findings in tests, examples, vendored or generated files are reported but do not
+    /// block unless `[scan] fail_contexts` says so.
     pub fn exit_code(&self, findings: &[Finding]) -> u8 {
-        if findings.iter().any(|f| f.severity >= self.fail_on) {
+        if findings
+            .iter()
+            .any(|f| f.blocking && f.severity >= self.fail_on)
+        {
             crate::cmd::EXIT_FINDINGS
         } else {
             crate::cmd::EXIT_OK
         }
     }
+}
+
+/// A size as `--max-file-size` takes it: `8M`, `512K`, `1G`, or plain bytes.
+pub fn flag_size(b: u64) -> String {
+    for (shift, unit) in [(30, 'G'), (20, 'M'), (10, 'K')] {
+        if b >= 1 << shift && b.is_multiple_of(1 << shift) {
+            return format!("{}{unit}", b >> shift);
+        }
+    }
+    b.to_string()
 }
 
 /// Parse `8M`, `512k`, `1G` or plain bytes.
@@ -119,5 +148,13 @@ mod tests {
         assert_eq!(parse_size("2K").unwrap(), 2048);
         assert_eq!(parse_size("8MB").unwrap(), 8 << 20);
         assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn item_26_sizes_print_as_the_flag_takes_them() {
+        assert_eq!(flag_size(8 << 20), "8M");
+        assert_eq!(flag_size(512 << 10), "512K");
+        assert_eq!(flag_size(1000), "1000");
+        assert_eq!(parse_size(&flag_size(3 << 30)).unwrap(), 3 << 30);
     }
 }

@@ -365,10 +365,15 @@ fn manual_stripe_rotation_checks_format_and_mode_on_confirm() {
 
 #[test]
 fn incident_report_ties_a_revocation_to_the_scan_findings_commit() {
-    let env = Env::new(
+    let mut env = Env::new(
         "[variables.DATABASE_PASSWORD]\nkind = \"password\"\n[variables.DATABASE_PASSWORD.rotation]\n\
          target = { type = \"command\", set = \"cat > current.txt\", finish = \"cat > revoked.txt\" }\n",
     );
+    // The organisation's fingerprint key: only with it can a finding be tied to a value.
+    env.vars.push((
+        "KEYWARD_FINGERPRINT_KEY".into(),
+        "org-fingerprint-key-0123456789abcdef".into(),
+    ));
     let leaked = "Xk9mP2vQ7wR4tY8uI3oL6aS1dF5gH0jZ";
     env.set("production/DATABASE_PASSWORD", leaked, "password");
     env.get("production/DATABASE_PASSWORD", None).unwrap(); // a read before the revocation

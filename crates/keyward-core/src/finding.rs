@@ -77,6 +77,70 @@ pub enum Confidence {
     High,
 }
 
+/// What kind of file a finding sits in. A generic-rule finding outside `Source` is reported
+/// but, by default, does not fail the run (see `[scan] fail_contexts`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Context {
+    /// Application source and configuration: the default.
+    Source,
+    /// Tests, fixtures and test data.
+    Test,
+    /// Documentation, READMEs, `*.example` files and templates.
+    Example,
+    /// Third-party trees committed to the repository (`vendor/`, `node_modules/`, …).
+    Vendored,
+    /// Generated or minified output (source maps, protobuf code, lockfiles).
+    Generated,
+}
+
+impl Context {
+    /// Every context, in display order.
+    pub const ALL: [Context; 5] = [
+        Context::Source,
+        Context::Test,
+        Context::Example,
+        Context::Vendored,
+        Context::Generated,
+    ];
+
+    /// The lowercase name used in files and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Context::Source => "source",
+            Context::Test => "test",
+            Context::Example => "example",
+            Context::Vendored => "vendored",
+            Context::Generated => "generated",
+        }
+    }
+
+    /// Parse a comma-separated list (`source,test`); empty items are an error.
+    pub fn parse_list(s: &str) -> Result<Vec<Context>, String> {
+        s.split(',').map(|p| p.trim().parse()).collect()
+    }
+}
+
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Context {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Context::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!(
+                    "unknown context `{s}` (expected source, test, example, vendored or generated)"
+                )
+            })
+    }
+}
+
 /// Where the commit that introduced a finding came from (git history scans).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GitOrigin {
@@ -134,10 +198,16 @@ pub struct Finding {
     pub notes: Vec<String>,
     /// True when the secret was proven live or leaked (e.g. a JWT that verifies).
     pub verified: bool,
+    /// The kind of file it is in (`Source` unless a scanner says otherwise).
+    pub context: Context,
+    /// Whether it fails the run (subject to `--fail-on`); `true` unless a generic-rule
+    /// finding sits outside the contexts that fail.
+    pub blocking: bool,
 }
 
 impl Finding {
-    /// Build a finding; computes the redacted form and the fingerprint from `secret`.
+    /// Build a finding; computes the redacted form from `secret` and a fingerprint that
+    /// lets no one test a guess of it ([`Fingerprint::of_secret`]).
     pub fn new(
         rule_id: impl Into<String>,
         title: impl Into<String>,
@@ -147,7 +217,10 @@ impl Finding {
         secret: SecretBytes,
     ) -> Self {
         let rule_id = rule_id.into();
-        let fingerprint = Fingerprint::of(&rule_id, secret.expose());
+        // Value-free unless a secret fingerprint key is configured; detectors that know
+        // the line replace the place with [`crate::fingerprint::place`].
+        let at = format!("{}\0{}", location.path, location.line);
+        let fingerprint = Fingerprint::of_secret(&rule_id, secret.expose(), &at);
         let redacted = redact(&secret.to_lossy());
         Finding {
             rule_id,
@@ -160,6 +233,8 @@ impl Finding {
             fingerprint,
             notes: Vec::new(),
             verified: false,
+            context: Context::Source,
+            blocking: true,
         }
     }
 

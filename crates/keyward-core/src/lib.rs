@@ -5,6 +5,7 @@
 //! across runs and machines without revealing it; [`redact`] turns a secret into the only
 //! form keyward prints by default. The [`policy`] module models `keyward.toml`.
 
+pub mod escape;
 pub mod finding;
 pub mod fingerprint;
 pub mod policy;
@@ -12,7 +13,7 @@ pub mod redact;
 pub mod secret;
 pub mod token;
 
-pub use finding::{Confidence, Finding, GitOrigin, Location, Severity};
+pub use finding::{Confidence, Context, Finding, GitOrigin, Location, Severity};
 pub use fingerprint::Fingerprint;
 pub use redact::redact;
 pub use secret::SecretBytes;

@@ -50,9 +50,26 @@ pub fn redact(secret: &str) -> String {
         .find(|p| secret.starts_with(*p))
         .copied()
         .unwrap_or("");
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    if chars.len() < 20 && prefix.is_empty() {
-        return format!("…{}", &tail[tail.len().saturating_sub(2)..]);
+    // Counted in characters, never bytes: a byte index could fall inside a multi-byte
+    // character (issue 13 item 0: `OAuthクライアントシークレット` panicked here).
+    let tail_len = if chars.len() < 20 && prefix.is_empty() {
+        2
+    } else {
+        4
+    };
+    // A control character in the tail would reach the terminal raw: shown as U+FFFD.
+    let tail: String = chars[chars.len() - tail_len..]
+        .iter()
+        .map(|&c| {
+            if crate::escape::needs_escape(c) {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if tail_len == 2 {
+        return format!("…{tail}");
     }
     format!("{prefix}…{tail}")
 }
@@ -80,8 +97,18 @@ mod tests {
     }
 
     #[test]
+    fn item_0_multibyte_medium_values_do_not_panic() {
+        assert_eq!(redact("OAuthクライアントシークレット"), "…ット");
+        assert_eq!(redact("ééééééééééééé"), "…éé");
+    }
+
+    #[test]
     fn multibyte_safe() {
         let r = redact("пароль-очень-длинный-секрет");
         assert!(r.starts_with('…'));
+        // Medium-length values ending in multi-byte characters (found in real
+        // translation files) used to panic on a byte slice.
+        assert_eq!(redact("hasło-тест-否正確。"), "…確。");
+        assert_eq!(redact("Kennwort-ете)"), "…е)");
     }
 }

@@ -34,7 +34,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The output file exists and overwriting was not allowed.
-    #[error("{} already exists (use --force to overwrite)", path.display())]
+    #[error("{} already exists and is not overwritten (move it away or choose another path)", path.display())]
     Exists {
         /// The file.
         path: PathBuf,

@@ -119,11 +119,8 @@ impl BlobScan<'_> {
         }
         stats.files.fetch_add(1, Ordering::Relaxed);
         stats.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-        let hits = self.scanner.scan(path, data);
-        if !hits.is_empty() {
-            stats
-                .findings
-                .fetch_add(hits.len() as u64, Ordering::Relaxed);
+        // A panic while scanning one blob fails that blob, not the run.
+        if let Some(hits) = keyward_scan::source::scan_counted(self.scanner, path, data, stats) {
             found.extend(hits.into_iter().map(|f| (i, f)));
         }
     }

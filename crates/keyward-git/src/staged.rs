@@ -167,11 +167,11 @@ pub fn scan_staged(
         } else {
             stats.files.fetch_add(1, Ordering::Relaxed);
             stats.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-            findings.extend(scanner.scan(&c.path, data));
+            // A panic while scanning one file fails that file, not the run.
+            if let Some(hits) = keyward_scan::source::scan_counted(scanner, &c.path, data, stats) {
+                findings.extend(hits);
+            }
         }
     }
-    stats
-        .findings
-        .fetch_add(findings.len() as u64, Ordering::Relaxed);
     Ok(findings)
 }

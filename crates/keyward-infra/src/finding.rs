@@ -116,7 +116,7 @@ impl InfraFinding {
         f.fingerprint = self
             .fingerprint
             .clone()
-            .unwrap_or_else(|| Fingerprint::of(&self.rule, self.subject.as_bytes()));
+            .unwrap_or_else(|| Fingerprint::of_fact(&self.rule, self.subject.as_bytes()));
         f.notes = self.notes.clone();
         f
     }

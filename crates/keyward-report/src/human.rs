@@ -32,7 +32,8 @@ pub fn render(r: &Report<'_>) -> String {
             if current.is_some() {
                 out.push('\n');
             }
-            let _ = writeln!(out, "{}", paint(r.color, "1", path));
+            let shown = keyward_core::escape::escape_control(path);
+            let _ = writeln!(out, "{}", paint(r.color, "1", &shown));
             current = Some(path);
         }
         let sev = paint(
@@ -44,21 +45,27 @@ pub fn render(r: &Report<'_>) -> String {
         let shown = r.shown_secret(f);
         let _ = writeln!(
             out,
-            "  {at:<9}{sev} {} ({}){}{shown}",
+            "  {at:<9}{sev} {} ({}){}{shown}{}",
             f.title,
             f.rule_id,
             if shown.is_empty() { "" } else { "  " },
+            context_tag(f),
         );
         if let Some(g) = &f.location.git {
             let short = &g.commit[..g.commit.len().min(12)];
             let _ = writeln!(
                 out,
                 "           introduced in {short} by {} on {}",
-                g.author, g.date
+                keyward_core::escape::escape_control(&g.author),
+                g.date
             );
         }
         for n in &f.notes {
-            let _ = writeln!(out, "           {n}");
+            let _ = writeln!(
+                out,
+                "           {}",
+                keyward_core::escape::escape_control(n)
+            );
         }
         let _ = writeln!(out, "           fingerprint {}", f.fingerprint);
     }
@@ -67,9 +74,8 @@ pub fn render(r: &Report<'_>) -> String {
     }
     let s = r.summary;
     let counts = r
-        .by_severity()
+        .by_severity_ordered()
         .iter()
-        .rev()
         .map(|(k, v)| format!("{v} {k}"))
         .collect::<Vec<_>>()
         .join(", ");
@@ -88,6 +94,13 @@ pub fn render(r: &Report<'_>) -> String {
         human_bytes(s.bytes),
         s.duration_ms as f64 / 1000.0
     );
+    let passive = r.findings.iter().filter(|f| !f.blocking).count();
+    if passive > 0 {
+        let _ = write!(
+            out,
+            "; {passive} not blocking (test, example, vendored or generated)"
+        );
+    }
     let mut skipped = Vec::new();
     if s.skipped_binary > 0 {
         skipped.push(format!("{} binary", s.skipped_binary));
@@ -98,14 +111,32 @@ pub fn render(r: &Report<'_>) -> String {
     if s.unreadable > 0 {
         skipped.push(format!("{} unreadable", s.unreadable));
     }
+    if s.skipped_special > 0 {
+        skipped.push(format!("{} not regular files", s.skipped_special));
+    }
+    if s.failed > 0 {
+        skipped.push(format!("{} failed", s.failed));
+    }
     if !skipped.is_empty() {
         let _ = write!(out, "; skipped {}", skipped.join(", "));
     }
+    if s.suppressed > 0 {
+        let _ = write!(out, "; {} suppressed by keyward:allow", s.suppressed);
+    }
     out.push('\n');
     for n in &s.notes {
-        let _ = writeln!(out, "note: {n}");
+        let _ = writeln!(out, "note: {}", keyward_core::escape::escape_control(n));
     }
     out
+}
+
+/// ` [test, not blocking]` for findings outside application source; empty for source.
+fn context_tag(f: &keyward_core::Finding) -> String {
+    match (f.context, f.blocking) {
+        (keyward_core::Context::Source, true) => String::new(),
+        (c, true) => format!("  [{c}]"),
+        (c, false) => format!("  [{c}, not blocking]"),
+    }
 }
 
 /// `1.2 MB`-style sizes.

@@ -3,8 +3,9 @@
 use crate::Report;
 use serde_json::{json, Map, Value};
 
-/// Bumped on any incompatible change to the JSON shape.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped on any incompatible change to the JSON shape (2: value-free `kw2k:`/`kw2l:`
+/// fingerprints, `context` and `blocking` on every finding; see docs/json-schema.md).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One finding as a JSON object (redacted unless the report shows secrets).
 pub fn finding(r: &Report<'_>, f: &keyward_core::Finding) -> Value {
@@ -23,6 +24,8 @@ pub fn finding(r: &Report<'_>, f: &keyward_core::Finding) -> Value {
     o.insert("fingerprint".into(), json!(f.fingerprint));
     o.insert("verified".into(), json!(f.verified));
     o.insert("notes".into(), json!(f.notes));
+    o.insert("context".into(), json!(f.context));
+    o.insert("blocking".into(), json!(f.blocking));
     if let Some(g) = &f.location.git {
         o.insert("commit".into(), json!(g.commit));
         o.insert("author".into(), json!(g.author));
@@ -42,12 +45,16 @@ pub fn render(r: &Report<'_>) -> String {
             "files": s.files,
             "bytes": s.bytes,
             "findings": r.findings.len(),
+            "blocking": r.findings.iter().filter(|f| f.blocking).count(),
             "by_severity": r.by_severity(),
             "skipped": {
                 "binary": s.skipped_binary,
                 "too_large": s.skipped_large,
                 "unreadable": s.unreadable,
+                "special": s.skipped_special,
+                "failed": s.failed,
             },
+            "suppressed": s.suppressed,
             "duration_ms": s.duration_ms,
             "notes": s.notes,
         }

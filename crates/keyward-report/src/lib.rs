@@ -67,6 +67,12 @@ pub struct Summary {
     pub skipped_large: u64,
     /// Files that could not be read.
     pub unreadable: u64,
+    /// Special files (devices, FIFOs, sockets, broken or looping symlinks), not scanned.
+    pub skipped_special: u64,
+    /// Inputs whose scan failed on a bug in keyward (a contained panic).
+    pub failed: u64,
+    /// Matches suppressed by an inline `keyward:allow`.
+    pub suppressed: u64,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
     /// Extra notes printed with the summary (e.g. stale baseline entries).
@@ -96,6 +102,16 @@ impl Report<'_> {
         } else {
             f.redacted.clone()
         }
+    }
+
+    /// Finding counts per severity, most severe first (for human summaries).
+    pub fn by_severity_ordered(&self) -> Vec<(Severity, usize)> {
+        Severity::ALL
+            .iter()
+            .rev()
+            .map(|&s| (s, self.findings.iter().filter(|f| f.severity == s).count()))
+            .filter(|&(_, n)| n > 0)
+            .collect()
     }
 
     /// Finding counts per severity name.

@@ -54,8 +54,13 @@ pub fn render(r: &Report<'_>) -> String {
         .findings
         .iter()
         .map(|f| {
-            let mut props =
-                json!({"severity": f.severity, "confidence": f.confidence, "verified": f.verified});
+            let mut props = json!({
+                "severity": f.severity,
+                "confidence": f.confidence,
+                "verified": f.verified,
+                "context": f.context,
+                "blocking": f.blocking,
+            });
             if let Some(g) = &f.location.git {
                 props["commit"] = json!(g.commit);
                 props["author"] = json!(g.author);
@@ -72,7 +77,7 @@ pub fn render(r: &Report<'_>) -> String {
                         "region": {"startLine": f.location.line, "startColumn": f.location.column}
                     }
                 }],
-                "partialFingerprints": {"keyward/v1": f.fingerprint},
+                "partialFingerprints": {"keyward/v2": f.fingerprint},
                 "properties": props,
             })
         })

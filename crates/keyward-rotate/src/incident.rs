@@ -120,22 +120,28 @@ pub fn report(store: &mut Store, id: &str) -> Result<Option<IncidentReport>> {
 impl IncidentReport {
     /// The post-incident report in Markdown.
     pub fn to_markdown(&self) -> String {
+        // Every field that came from outside (reason, actor, paths, commit metadata) is
+        // escaped: a newline in a reason must not add lines to the report.
         let i = &self.incident;
-        let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "—".into());
-        let mut s = format!("# Incident {}\n\n", i.id);
-        s += &format!("- **Revoked**: {} version {}\n", i.path, i.version);
-        s += &format!("- **Reason**: {}\n", i.reason);
-        s += &format!("- **Revoked by**: {} at {}\n", i.actor, i.opened_at);
+        let opt = |o: &Option<String>| o.as_deref().map_or_else(|| "—".into(), md);
+        let mut s = format!("# Incident {}\n\n", md(&i.id));
+        s += &format!("- **Revoked**: {} version {}\n", md(&i.path), i.version);
+        s += &format!("- **Reason**: {}\n", md(&i.reason));
+        s += &format!(
+            "- **Revoked by**: {} at {}\n",
+            md(&i.actor),
+            md(&i.opened_at)
+        );
         s += &format!("- **Version created**: {}\n", opt(&i.version_created_at));
         s += &format!(
             "- **Exposure start**: {} ({})\n",
             opt(&self.exposure_start),
-            self.exposure_source
+            md(&self.exposure_source)
         );
         s += &format!("- **Closed**: {}\n", opt(&i.closed_at));
         if let Some(f) = &i.finding {
             s += "\n## Finding\n\n";
-            s += &format!("- Fingerprint: `{}`\n", f.fingerprint);
+            s += &format!("- Fingerprint: `{}`\n", f.fingerprint.replace('`', "'"));
             s += &format!("- Rule: {}\n", opt(&f.rule));
             s += &format!(
                 "- Location: {}:{}\n",
@@ -167,6 +173,11 @@ impl IncidentReport {
     }
 }
 
+/// Escape untrusted text for the Markdown report.
+fn md(text: &str) -> String {
+    keyward_core::escape::escape_markdown(text)
+}
+
 fn table(lines: &[AuditLine]) -> String {
     if lines.is_empty() {
         return "None recorded.\n".into();
@@ -176,12 +187,12 @@ fn table(lines: &[AuditLine]) -> String {
         s += &format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
             l.seq,
-            l.time,
-            l.actor,
-            l.action,
+            md(&l.time),
+            md(&l.actor),
+            md(&l.action),
             l.version.map_or(String::new(), |v| v.to_string()),
-            l.outcome,
-            l.detail.clone().unwrap_or_default().replace('|', "\\|")
+            md(&l.outcome),
+            md(l.detail.as_deref().unwrap_or_default())
         );
     }
     s

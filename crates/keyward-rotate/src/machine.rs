@@ -236,6 +236,7 @@ impl<'a> Rotator<'a> {
                 return Ok(o);
             }
             let p = plan(self.policy, &meta);
+            tracing::info!(%path, step = ?st.step, "rotation step");
             match st.step {
                 Step::Idle => {
                     started = true;

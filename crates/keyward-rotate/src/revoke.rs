@@ -48,8 +48,10 @@ impl Rotator<'_> {
         if let Some(f) = finding.as_mut() {
             if let Some(rule) = &f.rule {
                 let value = self.store.get_version(path, version)?.value;
-                f.matches_revoked_value =
-                    Some(Fingerprint::of(rule, value.expose()).as_str() == f.fingerprint);
+                // Known for `kw1:` and, with the fingerprint key, `kw2k:`; a location
+                // fingerprint (`kw2l:`) cannot be tied to a value.
+                f.matches_revoked_value = Fingerprint::from_string(f.fingerprint.clone())
+                    .matches_value(rule, value.expose());
             }
         }
         self.leased(path, |r| {

@@ -309,3 +309,87 @@ fn item_03_concurrent_alter_role_is_retried_not_surfaced() {
         failures.first()
     );
 }
+
+/// The server's certificate file when the test PostgreSQL has TLS on (else a visible skip).
+fn server_cert(admin: &mut Client) -> Option<String> {
+    let ssl: String = admin.query_one("SHOW ssl", &[]).unwrap().get(0);
+    let cert: String = admin.query_one("SHOW ssl_cert_file", &[]).unwrap().get(0);
+    let readable = std::fs::read_to_string(&cert).is_ok_and(|p| p.contains("BEGIN CERTIFICATE"));
+    if ssl != "on" || !readable {
+        keyward_store::testing::skip(
+            "POSTGRES_SSL",
+            "the test PostgreSQL has no readable TLS certificate",
+        );
+        return None;
+    }
+    Some(cert)
+}
+
+#[test]
+fn the_admin_url_sslmode_is_honoured() {
+    let Some(url) = url("KEYWARD_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let role = unique("kw_tls");
+    let mut roles = Roles {
+        admin: Client::connect(&url, NoTls).unwrap(),
+        names: vec![role.clone()],
+    };
+    let Some(cert) = server_cert(&mut roles.admin) else {
+        return;
+    };
+    roles
+        .admin
+        .batch_execute(&format!(
+            "CREATE ROLE \"{role}\" LOGIN PASSWORD 'tls-password-0123456789abcdef'"
+        ))
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    // verify-full by IP against a certificate for `localhost`: refused, one line, nothing changed.
+    let wrong = admin_var(&format!("{url}{sep}sslmode=verify-full&sslrootcert={cert}"));
+    let policy_for = |var: &str| {
+        policy(&format!(
+            "[variables.DB_PASSWORD]\nkind = \"postgres-password\"\n[variables.DB_PASSWORD.rotation]\ntarget = {{ type = \"postgres\", role = \"{role}\", admin_url_env = \"{var}\" }}\n"
+        ))
+    };
+    let (_dir, mut first) = store();
+    set(
+        &mut first,
+        "production/DB_PASSWORD",
+        "tls-password-0123456789abcdef",
+        "postgres-password",
+    );
+    let p = path("production/DB_PASSWORD");
+    let err = Rotator::new(&mut first, &policy_for(&wrong))
+        .rotate(&p)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not valid for name"), "{err}");
+    assert!(!err.contains('\n'), "{err}");
+    assert!(accepted(
+        &mut roles.admin,
+        &role,
+        b"tls-password-0123456789abcdef"
+    ));
+    // The same over `localhost` (the name the certificate carries): rotated.
+    let local = url.replace("127.0.0.1", "localhost");
+    let right = admin_var(&format!(
+        "{local}{sep}sslmode=verify-full&sslrootcert={cert}"
+    ));
+    let (_dir2, mut store2) = store();
+    set(
+        &mut store2,
+        "production/DB_PASSWORD",
+        "tls-password-0123456789abcdef",
+        "postgres-password",
+    );
+    let out = Rotator::new(&mut store2, &policy_for(&right))
+        .rotate(&p)
+        .unwrap();
+    assert!(
+        matches!(out, Outcome::InGrace { version: 2, .. }),
+        "{out:?}"
+    );
+    let new = store2.get(&p).unwrap().value;
+    assert!(accepted(&mut roles.admin, &role, new.expose()));
+}

@@ -4,7 +4,6 @@
 mod support;
 
 use keyward_rotate::target::redis::auth_ok;
-use keyward_rotate::target::resp::{Conn, RedisUrl};
 use keyward_rotate::{Outcome, Rotator};
 use support::*;
 
@@ -16,19 +15,14 @@ struct User {
 impl User {
     fn create(url: &str, password: &str) -> User {
         let name = unique("kw_user");
-        let mut c = Conn::open(&RedisUrl::parse(url).unwrap()).unwrap();
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
         let pw = format!(">{password}");
-        c.call(&[
-            b"ACL",
-            b"SETUSER",
-            name.as_bytes(),
-            b"reset",
-            b"on",
-            pw.as_bytes(),
-            b"~kw:*",
-            b"+ping",
-        ])
-        .unwrap();
+        redis::cmd("ACL")
+            .arg("SETUSER")
+            .arg(&name)
+            .arg(vec!["reset", "on", pw.as_str(), "~kw:*", "+ping"])
+            .query::<()>(&mut c)
+            .unwrap();
         User {
             url: url.to_string(),
             name,
@@ -42,8 +36,11 @@ impl User {
 
 impl Drop for User {
     fn drop(&mut self) {
-        if let Ok(mut c) = Conn::open(&RedisUrl::parse(&self.url).unwrap()) {
-            let _ = c.call(&[b"ACL", b"DELUSER", self.name.as_bytes()]);
+        if let Ok(mut c) = redis::Client::open(self.url.as_str()).and_then(|c| c.get_connection()) {
+            let _: redis::RedisResult<i64> = redis::cmd("ACL")
+                .arg("DELUSER")
+                .arg(&self.name)
+                .query(&mut c);
         }
     }
 }
@@ -146,4 +143,23 @@ fn revoking_the_previous_version_during_the_grace_ends_it() {
     assert!(!user.works(old.as_bytes()));
     assert!(user.works(store.get(&p).unwrap().value.expose()));
     assert_eq!(store.get(&p).unwrap().version, 2);
+}
+
+#[test]
+fn an_unreachable_redis_or_a_bad_url_fails_in_one_line_without_the_password() {
+    // Port 1: nothing listens there. No Redis server needed.
+    let err = auth_ok("redis://admin:s3cret-pw@127.0.0.1:1", "u", b"x")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("redis: "), "{err}");
+    assert!(!err.contains("s3cret") && !err.contains('\n'), "{err}");
+    let err = auth_ok("rediss://admin:s3cret-pw@h:6380", "u", b"x")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("rediss:// is not supported"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+    let err = auth_ok("redis://[broken", "u", b"x")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must look like redis://"), "{err}");
 }

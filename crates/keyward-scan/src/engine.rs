@@ -4,8 +4,9 @@
 use crate::entropy::shannon;
 use crate::filter::{self, FileContext};
 use crate::rules::{Rule, RuleSet};
+use crate::syntax::{self, Bare};
 use crate::validate::{self, Candidate, Verdict};
-use keyward_core::{Finding, Location, SecretBytes};
+use keyward_core::{Context, Finding, Fingerprint, Location, SecretBytes};
 use memchr::{memchr, memmem, memrchr};
 
 /// How far a line-bounded window may reach on either side of a keyword (bounds work on
@@ -29,10 +30,16 @@ fn unescaped_end(value: &[u8]) -> Option<usize> {
     }
 }
 
+/// A scan of one input panicked (a bug in keyward); the input is reported as failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanPanicked;
+
 /// Scans byte buffers with a [`RuleSet`]. Cheap to share across threads.
 #[derive(Debug)]
 pub struct Scanner {
     rules: RuleSet,
+    /// Contexts in which a generic rule's finding fails the run.
+    fail_contexts: Vec<Context>,
 }
 
 /// A match that passed every filter, before it becomes a [`Finding`].
@@ -44,12 +51,45 @@ struct Hit {
     secret: Vec<u8>,
     /// Set when the hit came from a decoded payload (reported under the outer span).
     via: Option<u16>,
+    /// On a line marked `keyward:allow`: counted as suppressed, never reported.
+    allowed: bool,
+}
+
+/// What one scan found: the findings, and how many matches an inline `keyward:allow`
+/// suppressed (counted so a suppression is never silent).
+#[derive(Debug, Default)]
+pub struct ScanOutput {
+    /// Findings to report.
+    pub findings: Vec<Finding>,
+    /// Matches on lines marked `keyward:allow`.
+    pub suppressed: u64,
 }
 
 impl Scanner {
     /// A scanner over `rules`.
     pub fn new(rules: RuleSet) -> Self {
-        Scanner { rules }
+        Scanner {
+            rules,
+            fail_contexts: vec![Context::Source],
+        }
+    }
+
+    /// Generic-rule findings fail the run only in `contexts` (default: `source`).
+    /// Provider-format findings always do.
+    pub fn with_fail_contexts(mut self, contexts: Vec<Context>) -> Self {
+        self.fail_contexts = contexts;
+        self
+    }
+
+    /// Whether a finding of `rule_id` in `context` fails the run.
+    pub fn is_blocking(&self, rule_id: &str, context: Context) -> bool {
+        let generic = self
+            .rules
+            .rules()
+            .iter()
+            .find(|r| r.id() == rule_id)
+            .is_some_and(|r| r.spec.generic);
+        !generic || self.fail_contexts.contains(&context)
     }
 
     /// The rules in use.
@@ -59,10 +99,42 @@ impl Scanner {
 
     /// Scan one input. `path` is only used to label findings.
     pub fn scan(&self, path: &str, data: &[u8]) -> Vec<Finding> {
+        self.scan_full(path, data).findings
+    }
+
+    /// Scan one input, also counting the matches `keyward:allow` suppressed.
+    pub fn scan_full(&self, path: &str, data: &[u8]) -> ScanOutput {
+        #[cfg(feature = "test-faults")]
+        if std::env::var("KEYWARD_TEST_SCAN_PANIC")
+            .is_ok_and(|p| !p.is_empty() && path.contains(&p))
+        {
+            panic!("test fault while scanning a value sk_live_PANICVALUE0000 in {path}");
+        }
         let mut hits = Vec::new();
         self.collect(data, 0, FileContext::for_path(path), &mut hits);
-        let hits = resolve_overlaps(&self.rules, hits);
-        self.to_findings(path, data, hits)
+        let (allowed, hits): (Vec<Hit>, Vec<Hit>) = resolve_overlaps(&self.rules, hits)
+            .into_iter()
+            .partition(|h| h.allowed);
+        let mut findings = self.to_findings(path, data, hits);
+        if !findings.is_empty() {
+            let context = crate::context::classify(path, data);
+            for f in &mut findings {
+                f.context = context;
+                f.blocking = self.is_blocking(&f.rule_id, context);
+            }
+        }
+        ScanOutput {
+            findings,
+            suppressed: allowed.len() as u64,
+        }
+    }
+
+    /// [`Scanner::scan_full`] with a panic contained: a bug triggered by one input is
+    /// reported as that input failing (`Err`) instead of ending the whole run. The panic's
+    /// message is never returned, since it may quote the input.
+    pub fn scan_guarded(&self, path: &str, data: &[u8]) -> Result<ScanOutput, ScanPanicked> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.scan_full(path, data)))
+            .map_err(|_| ScanPanicked)
     }
 
     fn collect(&self, data: &[u8], depth: u8, ctx: FileContext, hits: &mut Vec<Hit>) {
@@ -126,9 +198,10 @@ impl Scanner {
             {
                 continue;
             }
-            let (s, e) = if Some(group) == rule.raw_group {
-                if matches!(data.get(e), Some(b'(' | b'.' | b'[')) {
-                    continue; // `password=hash_password(...)`: a call, not a literal
+            let bare = Some(group) == rule.raw_group;
+            let (s, e) = if bare {
+                if matches!(data.get(e), Some(b'(' | b'.' | b'[' | b'{')) {
+                    continue; // `password=hash_password(...)`, `t := &T{`: code, not a literal
                 }
                 // The value class stopped at its length cap, not at a delimiter: a blob
                 // (a SealedSecret ciphertext, a certificate), too long to be a password.
@@ -156,9 +229,34 @@ impl Scanner {
             // (`DATABASE_URL`) still has its payload rescanned for specific secrets.
             let decodes = rule.validator().is_some_and(|v| v.decodes_payload());
             let key_for_filter = if decodes { None } else { key };
-            let quoted = Some(group) != rule.raw_group;
+            // In shell and dotenv files a backquoted value is a command substitution.
+            if key.is_some() && ctx.lang == syntax::Lang::Literal && s > 0 && data[s - 1] == b'`' {
+                continue;
+            }
+            // An unquoted value is a literal only where the file's syntax makes it one.
+            let mut literal = !bare;
+            if bare && key.is_some() {
+                let line_start = memrchr(b'\n', &data[..s]).map_or(0, |p| p + 1);
+                let prefix = &data[line_start..s];
+                // On a minified line quotes cannot be paired reliably: in code, an unquoted
+                // value there is code.
+                if prefix.len() > syntax::MAX_LEXED_PREFIX
+                    && matches!(ctx.lang, syntax::Lang::Code(_))
+                {
+                    continue;
+                }
+                match syntax::bare_value(ctx.lang, prefix) {
+                    Bare::NotLiteral => continue,
+                    Bare::Literal => literal = true,
+                    Bare::Unknown => {}
+                }
+                // `FS_IOC_KEY = 0xc0406619`, YAML anchors and aliases, Go `&T`/`*p`.
+                if syntax::is_number_literal(value) || matches!(value[0], b'&' | b'*') {
+                    continue;
+                }
+            }
             if rule.filter_placeholders
-                && filter::reject(value, key_for_filter, ctx, quoted).is_some()
+                && filter::reject(value, key_for_filter, ctx, literal).is_some()
             {
                 continue;
             }
@@ -181,7 +279,9 @@ impl Scanner {
                         value: decoded,
                         generic,
                     } => {
-                        if depth < MAX_DEPTH && self.rescan_decoded(&decoded, ri, s, e, depth, hits)
+                        let allowed = allowed_inline(data, s);
+                        if depth < MAX_DEPTH
+                            && self.rescan_decoded(&decoded, ri, (s, e, allowed), depth, hits)
                         {
                             continue;
                         }
@@ -195,27 +295,25 @@ impl Scanner {
                     }
                 }
             }
-            if allowed_inline(data, s) {
-                continue;
-            }
             hits.push(Hit {
                 rule: ri,
                 start: s,
                 end: e,
                 secret,
                 via: None,
+                allowed: allowed_inline(data, s),
             });
         }
     }
 
-    /// Scan a decoded payload; specific findings inside it are reported at the outer span.
-    /// Returns true when at least one was found.
+    /// Scan a decoded payload; specific findings inside it are reported at the outer span
+    /// (suppressed when the outer line is marked `keyward:allow`). Returns true when at
+    /// least one was found.
     fn rescan_decoded(
         &self,
         decoded: &[u8],
         outer: u16,
-        s: usize,
-        e: usize,
+        (s, e, allowed): (usize, usize, bool),
         depth: u8,
         hits: &mut Vec<Hit>,
     ) -> bool {
@@ -227,6 +325,7 @@ impl Scanner {
                 start: s,
                 end: e,
                 via: Some(outer),
+                allowed: h.allowed || allowed,
                 ..h
             });
         }
@@ -257,6 +356,8 @@ impl Scanner {
                     },
                     SecretBytes::new(h.secret),
                 );
+                let place = keyward_core::fingerprint::place(path, data, h.start, h.end);
+                f.fingerprint = Fingerprint::of_secret(rule.id(), f.secret.expose(), &place);
                 if rule.validator().is_some_and(|v| v.proves_format()) && h.via.is_none() {
                     f.verified = true;
                     f.notes.push("verified: the token's checksum holds".into());

@@ -62,10 +62,10 @@ pub fn is_reference(value: &[u8]) -> bool {
     }
     const MARKERS: &[&[u8]] = &[
         b"${",
+        b"\\(", // CUE and Swift interpolation: `"\(name)"`
         b"{{",
         b"}}",
         b"#{",
-        b"%(",
         b"<%",
         b"$(",
         b"process.env",
@@ -93,6 +93,12 @@ pub fn is_reference(value: &[u8]) -> bool {
         b"rails.application",
         b"credentials.",
     ];
+    // Python `%(name)s` interpolation (ConfigParser, logging) — but not a generated
+    // Django key that happens to contain `%(`.
+    static PERCENT: OnceLock<Regex> = OnceLock::new();
+    if re(&PERCENT, r"%\([A-Za-z_][A-Za-z0-9_.]*\)[sdrfi]").is_match(value) {
+        return true;
+    }
     // YAML tags: `!vault |` (Ansible Vault), `!Ref`, `!Sub`.
     if value.first() == Some(&b'!') {
         return true;
@@ -140,7 +146,7 @@ pub fn is_placeholder(value: &[u8]) -> bool {
     if word_lists()
         .placeholder_parts
         .iter()
-        .any(|p| trimmed.contains(p.as_str()))
+        .any(|p| trimmed.contains(p.as_str()) && !is_inner_mask_run(trimmed, p))
     {
         return true;
     }
@@ -175,6 +181,19 @@ pub fn is_placeholder(value: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// A run of `*` inside a long generated value (`…v9q***z3m^w7r…`, a Django key) is part
+/// of the value, not a mask: at least six characters stand on each side of every run.
+fn is_inner_mask_run(value: &str, part: &str) -> bool {
+    if !part.bytes().all(|b| b == b'*') {
+        return false;
+    }
+    let pieces: Vec<&str> = value.split('*').filter(|p| !p.is_empty()).collect();
+    !value.starts_with('*')
+        && !value.ends_with('*')
+        && pieces.first().is_some_and(|p| p.len() >= 6)
+        && pieces.last().is_some_and(|p| p.len() >= 6)
 }
 
 /// Is `value` a hash, UUID, integrity string, bcrypt/argon hash or image digest?
@@ -278,10 +297,24 @@ fn split_words(key: &[u8]) -> Vec<String> {
 
 /// Prose, paths and plain URLs are not credentials.
 pub fn is_not_credential(value: &[u8]) -> bool {
+    // Letters outside ASCII (`Contraseña`, `Passwort ändern`, `密码`, `пароль`): the
+    // translated label of a password field, not a generated credential.
+    if std::str::from_utf8(value)
+        .is_ok_and(|t| t.chars().any(|c| !c.is_ascii() && c.is_alphabetic()))
+    {
+        return true;
+    }
     static SENTENCE: OnceLock<Regex> = OnceLock::new();
     if value.iter().filter(|&&b| b == b' ').count() >= 2
         || re(&SENTENCE, r"^[A-Za-z]+(?: [A-Za-z]+)+[.!?:]?$").is_match(value)
     {
+        return true;
+    }
+    // An AWS SigV4 credential scope (`20150830/us-east-1/iam/aws4_request`).
+    if memchr::memmem::find(value, b"aws4_request").is_some() {
+        return true;
+    }
+    if is_base64_of_address(value) {
         return true;
     }
     let starts = |p: &[u8]| value.starts_with(p);
@@ -293,12 +326,47 @@ pub fn is_not_credential(value: &[u8]) -> bool {
         || starts(b"file://")
 }
 
+/// Base64 of an address (`aHR0cHM6Ly9…` is `https://…`, or an e-mail address or a host
+/// name): an encoded identifier, not a credential.
+fn is_base64_of_address(value: &[u8]) -> bool {
+    use base64::Engine;
+    if value.len() < 12
+        || !value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+    {
+        return false;
+    }
+    let cfg = base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    let alphabet = if value.iter().any(|b| matches!(b, b'-' | b'_')) {
+        &base64::alphabet::URL_SAFE
+    } else {
+        &base64::alphabet::STANDARD
+    };
+    let Ok(decoded) = base64::engine::GeneralPurpose::new(alphabet, cfg).decode(value) else {
+        return false;
+    };
+    if !decoded.iter().all(|b| b.is_ascii_graphic()) {
+        return false;
+    }
+    static ADDRESS: OnceLock<Regex> = OnceLock::new();
+    re(
+        &ADDRESS,
+        r"(?i)^(?:[a-z][a-z0-9+.-]*://[^\s]+|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}|(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?|\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?)$",
+    )
+    .is_match(&decoded)
+}
+
 /// What the file a value sits in says about how to judge it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FileContext {
     /// A dotenv file (`.env`, `.env.production`, `app.env`): values there are literals, so
     /// a long all-letters value is still a credential.
     pub dotenv: bool,
+    /// The file's syntax family (decides whether an unquoted value is a literal).
+    pub lang: crate::syntax::Lang,
 }
 
 impl FileContext {
@@ -307,6 +375,7 @@ impl FileContext {
         let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
         FileContext {
             dotenv: name.starts_with(".env") || name.ends_with(".env"),
+            lang: crate::syntax::Lang::for_path(path),
         }
     }
 }
@@ -323,9 +392,9 @@ pub fn is_word_like(value: &[u8]) -> bool {
     let value = value.strip_suffix(b"\\").unwrap_or(value);
     if !value.iter().any(|b| b.is_ascii_alphabetic())
         || value.iter().filter(|b| b.is_ascii_digit()).count() > 2
-        || !value
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'))
+        || !value.iter().all(|&b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/' | b'#')
+        })
     {
         return false;
     }
@@ -333,6 +402,48 @@ pub fn is_word_like(value: &[u8]) -> bool {
         .split(|b| !b.is_ascii_alphabetic())
         .flat_map(camel_words)
         .all(reads_like_a_word)
+}
+
+/// Words and identifiers separated by spaces (`porter unicode61`, `Opret API-Token`) or
+/// by `|` (`required|string|max:255`, a validation rule or a union type): text and code,
+/// not a credential.
+pub fn is_word_list(value: &[u8]) -> bool {
+    let spaced = value.contains(&b' ');
+    let piped = value.contains(&b'|');
+    if !spaced && !piped {
+        return false;
+    }
+    value
+        .split(|&b| b == b' ' || b == b'|')
+        .filter(|p| !p.is_empty())
+        .all(|p| {
+            // `max:255`, `digits:6`: a rule name and its number.
+            let p = match p.iter().position(|&b| b == b':') {
+                Some(i) if p[i + 1..].iter().all(|b| b.is_ascii_digit() || *b == b',') => &p[..i],
+                _ => p,
+            };
+            let p = p.strip_suffix(b",").unwrap_or(p);
+            p.is_empty() || is_word_like(p) || p.iter().all(|b| b.is_ascii_punctuation())
+        })
+}
+
+/// Typed scalars that name-based rules catch: ISO 8601 times (`1937-01-01T12:00:27Z`),
+/// durations (`1h2m3s4ms`), and strings of byte escapes (`\x01\x02`).
+pub fn is_typed_scalar(value: &[u8]) -> bool {
+    static TIME: OnceLock<Regex> = OnceLock::new();
+    static DURATION: OnceLock<Regex> = OnceLock::new();
+    static ESCAPES: OnceLock<Regex> = OnceLock::new();
+    re(
+        &TIME,
+        r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$",
+    )
+    .is_match(value)
+        || re(&DURATION, r"^(?:\d+(?:\.\d+)?(?:ns|us|ms|s|m|h|d|w))+$").is_match(value)
+        || re(
+            &ESCAPES,
+            r"^(?:\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[0-7]{3}))+$",
+        )
+        .is_match(value)
 }
 
 /// Split `tpoNFjAXJXk` at each lowercase→uppercase step: `tpo`, `NFj`, `AXJXk`.
@@ -378,8 +489,9 @@ fn is_short_hex(value: &[u8]) -> bool {
 /// Run every filter; `key` is the variable name when the rule captures one (generic
 /// `name = value` rules), in which case the stricter literal checks apply too.
 ///
-/// `quoted`: the value was a quoted literal, so a dotted or call-shaped value
-/// (`"QSsEEOFg.CMPuujk"`) is data, not a code expression.
+/// `quoted`: the value is a literal (quoted, or unquoted where the file's syntax makes it a
+/// string), so a dotted or call-shaped value (`"QSsEEOFg.CMPuujk"`) is data, not a code
+/// expression.
 pub fn reject(
     value: &[u8],
     key: Option<&[u8]>,
@@ -402,7 +514,11 @@ pub fn reject(
     } else if is_placeholder(value) {
         Some(Rejection::Placeholder)
     } else if key.is_some()
-        && (is_not_credential(value) || is_word_like(value) && !(ctx.dotenv && value.len() >= 12))
+        && (is_not_credential(value)
+            || is_word_list(value)
+            || is_typed_scalar(value)
+            || crate::syntax::is_version(value)
+            || is_word_like(value) && !(ctx.dotenv && value.len() >= 12))
     {
         Some(Rejection::NotCredential)
     } else {

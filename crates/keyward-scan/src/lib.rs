@@ -7,6 +7,7 @@
 //! placeholders, hashes and other look-alikes. [`source`] walks directories in parallel
 //! honouring `.gitignore`/`.keywardignore` and reads stdin.
 
+pub mod context;
 pub mod engine;
 pub mod entropy;
 pub mod error;
@@ -14,9 +15,10 @@ pub mod filter;
 pub mod post;
 pub mod rules;
 pub mod source;
+pub mod syntax;
 pub mod validate;
 
-pub use engine::Scanner;
+pub use engine::{ScanOutput, ScanPanicked, Scanner};
 pub use error::ScanError;
 pub use rules::{Rule, RuleSet};
 pub use source::{ScanOptions, ScanStats, Skipped};

@@ -5,14 +5,6 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 
-/// Standard-alphabet base64 that accepts missing padding and non-canonical trailing bits
-/// (hand-edited files and truncated armour are common; we only need "is this base64").
-const LENIENT: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 /// Standard base64 that tolerates missing padding.
 const STANDARD: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
@@ -129,14 +121,14 @@ fn pem_body_ok(block: &[u8]) -> bool {
     if body.len() < 64 || is_placeholder_body(&body) {
         return false;
     }
-    // PGP armour ends in a `=XXXX` checksum line; strip a trailing one.
-    let body = match body.rfind('=') {
-        Some(p) if body.len() - p == 5 && !body[..p].ends_with('=') => &body[..p],
-        _ => &body,
-    };
-    LENIENT
-        .decode(body.trim_end_matches('=').as_bytes())
-        .is_ok()
+    // The body must be base64 text, but not necessarily decodable: keys pasted into
+    // configuration are often cut or re-wrapped, and a key with one character too many or
+    // too few is still a leaked key (a third of such keys used to be missed when the
+    // body's length was 1 mod 4). Padding may only close the body (or a PGP checksum).
+    let core = body.trim_end_matches('=');
+    core.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'='))
+        && core.bytes().filter(|&b| b == b'=').count() <= 3
 }
 
 fn is_placeholder_body(body: &str) -> bool {
@@ -167,7 +159,20 @@ fn user_is_password(c: &Candidate<'_>) -> bool {
 }
 
 fn url_is_template(url: &[u8]) -> bool {
-    let lower = url.to_ascii_lowercase();
+    let mut lower = url.to_ascii_lowercase();
+    // An IPv6 host (`@[2001:db8::5]:5432`) is an address, not a `[placeholder]`.
+    if let Some(at) = memchr::memmem::find(&lower, b"@[") {
+        if let Some(close) = lower[at..].iter().position(|&b| b == b']') {
+            let host = &lower[at + 2..at + close];
+            if !host.is_empty()
+                && host
+                    .iter()
+                    .all(|b| b.is_ascii_hexdigit() || b":.%".contains(b))
+            {
+                lower.drain(at + 1..=at + close);
+            }
+        }
+    }
     const MARKS: &[&[u8]] = &[
         b"<",
         b"{",

@@ -81,9 +81,49 @@ pub(crate) fn append_after(
     if written.is_none_or(|(s, h)| *s != head.seq || *h != head.hash) {
         check_head(key, &head)?;
     }
-    let (seq, prev_hash) = (head.seq, head.hash);
+    let entry = chained(key, head.seq + 1, head.hash, actor, event);
+    tx.audit_append(&entry, &audit_head_mac(key, entry.seq, &entry.hash))?;
+    Ok((entry.seq, entry.hash))
+}
+
+/// Append `entries` (each with its own actor) in order inside an open write transaction,
+/// as [`append_after`] would one by one, but with one head check, one insert batch and
+/// one head update (group commit). Returns the sequence numbers and the new head.
+pub(crate) fn append_batch_after(
+    tx: &mut dyn Tx,
+    key: &MacKey,
+    entries: &[(Actor, AuditEvent)],
+    written: Option<&(u64, String)>,
+) -> Result<(Vec<u64>, (u64, String))> {
+    let head = tx.audit_head()?;
+    if written.is_none_or(|(s, h)| *s != head.seq || *h != head.hash) {
+        check_head(key, &head)?;
+    }
+    let (mut seq, mut prev) = (head.seq, head.hash);
+    let mut rows = Vec::with_capacity(entries.len());
+    for (actor, event) in entries {
+        let entry = chained(key, seq + 1, prev, actor, event);
+        seq = entry.seq;
+        prev = entry.hash.clone();
+        rows.push(entry);
+    }
+    if !rows.is_empty() {
+        tx.audit_append_many(&rows, &audit_head_mac(key, seq, &prev))?;
+    }
+    Ok((rows.iter().map(|e| e.seq).collect(), (seq, prev)))
+}
+
+/// The entry numbered `seq` after `prev_hash`: `event` by `actor`, now, hashed and with
+/// its checkpoint MAC.
+fn chained(
+    key: &MacKey,
+    seq: u64,
+    prev_hash: String,
+    actor: &Actor,
+    event: &AuditEvent,
+) -> AuditEntry {
     let mut entry = AuditEntry {
-        seq: seq + 1,
+        seq,
         time: crate::clock::now(),
         actor: actor.name.clone(),
         action: event.action.clone(),
@@ -103,8 +143,7 @@ pub(crate) fn append_after(
     };
     entry.hash = entry_hash(&entry);
     entry.checkpoint = Some(checkpoint_mac(key, entry.seq, &entry.hash));
-    tx.audit_append(&entry, &audit_head_mac(key, entry.seq, &entry.hash))?;
-    Ok((entry.seq, entry.hash))
+    entry
 }
 
 /// Write the MAC of the current head as it is (store creation, and the one-time upgrade

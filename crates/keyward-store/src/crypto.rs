@@ -87,6 +87,12 @@ impl Key {
         Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(self.expose()))
     }
 
+    /// A second copy of this key, in its own zeroizing box (a pool opens one store handle
+    /// per connection, each holding the master key).
+    pub(crate) fn duplicate(&self) -> Key {
+        Key::from_bytes(self.expose())
+    }
+
     fn expose(&self) -> &[u8; 32] {
         self.0.expose_secret()
     }

@@ -18,6 +18,14 @@
 //!   checked on every read that decides what to serve; the audit head and every entry's
 //!   checkpoint are MACed under the audit key, so truncating the log is detected.
 //!   [`Store::verify`] checks all of it.
+//! - **Concurrency** ([`StorePool`]): one [`Store`] handle per connection, handed out to
+//!   threads; [`Store::get_deferred`] reads in a read-only snapshot and returns the audit
+//!   entry, which [`Store::append_audit_batch`] writes with many others in one transaction
+//!   (group commit) before the value is released.
+//! - **Server state** ([`Store::records`], [`Store::kv_snapshot`],
+//!   [`Store::append_audit_batch`]): MACed records for tokens, policies and KV metadata,
+//!   KV reads and writes of secrets with their record in one transaction, and the
+//!   group-commit audit append `keyward serve` uses.
 //!
 //! ```no_run
 //! use keyward_store::{Expected, Key, Location, MetaPatch, Store};
@@ -35,12 +43,16 @@ pub mod audit;
 pub mod backend;
 pub mod clock;
 pub mod crypto;
+mod deferred;
 mod error;
 mod head;
 pub mod integrity;
+mod kv;
 mod location;
 mod model;
 mod path;
+mod pool;
+mod records;
 mod secrets;
 mod stages;
 mod store;
@@ -53,11 +65,14 @@ pub use backend::Backend;
 pub use crypto::Key;
 pub use error::{ErrorKind, Result, StoreError};
 pub use head::WRITE_LOCK;
+pub use kv::{KvPick, KvSnapshot};
 pub use location::{Location, DEFAULT_SQLITE_PATH};
 pub use model::{
     Actor, AuditEntry, AuditEvent, AuditFilter, Expected, MetaPatch, SecretMeta, Stage, VersionInfo,
 };
 pub use path::{validate_env, validate_name, SecretPath};
+pub use pool::{PooledStore, StorePool};
+pub use records::Records;
 pub use secrets::{ExportReceipt, Exported, Revealed};
 pub use store::Store;
 pub use verify::IntegrityReport;

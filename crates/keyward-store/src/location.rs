@@ -81,12 +81,22 @@ impl Location {
 
     /// Open the backend; `create` allows a new file / schema (for `store init`).
     pub fn open(&self, create: bool) -> Result<Box<dyn Backend>> {
-        Ok(match self {
-            Location::Sqlite(p) => Box::new(SqliteBackend::open(p, create)?),
-            Location::Postgres { url, schema } => {
-                Box::new(PgBackend::open(url, schema.as_deref(), create)?)
+        let backend: Box<dyn Backend> = match self {
+            Location::Sqlite(p) => {
+                tracing::debug!(path = %p.display(), create, "opening SQLite store");
+                Box::new(SqliteBackend::open(p, create)?)
             }
-        })
+            Location::Postgres { url, schema } => {
+                // The URL's password is never logged.
+                let shown = crate::backend::postgres::redact_url(url);
+                tracing::debug!(url = %shown, schema = ?schema, create, "opening PostgreSQL store");
+                Box::new(PgBackend::open(url, schema.as_deref(), create).inspect_err(
+                    |e| tracing::info!(url = %shown, error = %e, "PostgreSQL store unavailable"),
+                )?)
+            }
+        };
+        tracing::debug!("store opened");
+        Ok(backend)
     }
 }
 

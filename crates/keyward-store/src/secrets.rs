@@ -118,7 +118,37 @@ pub(crate) fn with_stage(versions: &[VersionInfo], stage: Stage) -> Option<&Vers
     versions.iter().find(|v| v.stage == stage)
 }
 
-/// Decrypt a version row.
+/// Decrypt version `v` among `versions` of `path`, with the `read` audit event that
+/// records it (not yet logged).
+pub(crate) fn reveal(
+    ctx: &Ctx,
+    path: &SecretPath,
+    versions: &[VersionRow],
+    v: u64,
+) -> Result<(Revealed, AuditEvent)> {
+    let vrow = versions
+        .iter()
+        .find(|r| r.info.version == v)
+        .ok_or_else(|| {
+            StoreError::new(ErrorKind::NotFound, format!("{path} has no version {v}"))
+        })?;
+    let value = unseal(ctx, path, vrow)?;
+    let event = AuditEvent {
+        action: "read".into(),
+        path: Some(path.to_string()),
+        version: Some(v),
+        outcome: "ok".into(),
+        detail: None,
+        value_hmac: Some(ctx.hmac(path, value.expose())),
+    };
+    let revealed = Revealed {
+        version: v,
+        stage: vrow.info.stage,
+        value,
+    };
+    Ok((revealed, event))
+}
+
 pub(crate) fn unseal(ctx: &Ctx, path: &SecretPath, row: &VersionRow) -> Result<SecretBytes> {
     crypto::open_value(
         &ctx.kek,
@@ -190,6 +220,65 @@ pub(crate) fn insert_sealed(
     Ok(info)
 }
 
+/// The body of [`Store::set`] inside an open write transaction (also used by the KV
+/// engine, which writes its own record in the same transaction).
+pub(crate) fn set_in(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    path: &SecretPath,
+    value: &SecretBytes,
+    expected: Expected,
+    patch: &MetaPatch,
+) -> Result<VersionInfo> {
+    let now = crate::clock::now();
+    let row = match tx.secret(path.env(), path.name())? {
+        Some(_) => {
+            let (row, _) = head::load(tx, ctx, path, false)?;
+            head::check_unlocked(&row.meta)?;
+            (row, false)
+        }
+        None => {
+            check_expected(path, 0, expected)?;
+            let mut row = SecretRow {
+                id: 0,
+                meta: SecretMeta {
+                    path: path.clone(),
+                    kind: String::new(),
+                    description: String::new(),
+                    owner: String::new(),
+                    created_at: now.clone(),
+                    updated_at: now.clone(),
+                    last_rotated: None,
+                    rotation_interval_days: None,
+                    state: "{}".into(),
+                    deleted_at: None,
+                    current_version: 0,
+                    latest_version: 0,
+                    revision: 0,
+                },
+                head_seq: 0,
+                head_mac: None,
+            };
+            apply_patch(&mut row.meta, patch)?;
+            row.id = tx.insert_secret(&row)?;
+            (row, true)
+        }
+    };
+    let (mut row, created) = row;
+    check_expected(path, row.meta.current_version, expected)?;
+    let versions = tx.version_infos(row.id)?;
+    if let Some(prev) = with_stage(&versions, Stage::Previous) {
+        tx.set_stage(row.id, prev.version, Stage::Retired)?;
+    }
+    if let Some(cur) = with_stage(&versions, Stage::Current) {
+        tx.set_stage(row.id, cur.version, Stage::Previous)?;
+    }
+    if !created {
+        apply_patch(&mut row.meta, patch)?;
+    }
+    append_version(tx, ctx, path, &mut row, Stage::Current, value, now)
+}
+
 impl Store {
     /// Write a new version of `path` and make it current (the old current becomes
     /// `previous`, the old previous `retired`). Creates the secret, with `patch` as its
@@ -204,53 +293,7 @@ impl Store {
     ) -> Result<VersionInfo> {
         let Store { backend, ctx } = self;
         let result = write_tx(backend.as_mut(), ctx, |tx| {
-            let now = crate::clock::now();
-            let row = match tx.secret(path.env(), path.name())? {
-                Some(_) => {
-                    let (row, _) = head::load(tx, ctx, path, false)?;
-                    head::check_unlocked(&row.meta)?;
-                    (row, false)
-                }
-                None => {
-                    check_expected(path, 0, expected)?;
-                    let mut row = SecretRow {
-                        id: 0,
-                        meta: SecretMeta {
-                            path: path.clone(),
-                            kind: String::new(),
-                            description: String::new(),
-                            owner: String::new(),
-                            created_at: now.clone(),
-                            updated_at: now.clone(),
-                            last_rotated: None,
-                            rotation_interval_days: None,
-                            state: "{}".into(),
-                            deleted_at: None,
-                            current_version: 0,
-                            latest_version: 0,
-                            revision: 0,
-                        },
-                        head_seq: 0,
-                        head_mac: None,
-                    };
-                    apply_patch(&mut row.meta, patch)?;
-                    row.id = tx.insert_secret(&row)?;
-                    (row, true)
-                }
-            };
-            let (mut row, created) = row;
-            check_expected(path, row.meta.current_version, expected)?;
-            let versions = tx.version_infos(row.id)?;
-            if let Some(prev) = with_stage(&versions, Stage::Previous) {
-                tx.set_stage(row.id, prev.version, Stage::Retired)?;
-            }
-            if let Some(cur) = with_stage(&versions, Stage::Current) {
-                tx.set_stage(row.id, cur.version, Stage::Previous)?;
-            }
-            if !created {
-                apply_patch(&mut row.meta, patch)?;
-            }
-            append_version(tx, ctx, path, &mut row, Stage::Current, value, now)
+            set_in(tx, ctx, path, value, expected, patch)
         });
         result.inspect_err(|e| self.log_failure("write", Some(path), None, e))
     }
@@ -279,10 +322,56 @@ impl Store {
         self.read_where(path, "requested", |_, _| Some(version))
     }
 
+    /// Like [`get`](Store::get) (or a `version`, or a `stage`), but a successful read logs
+    /// nothing yet: the caller delivers the value (writes it to stdout) and then calls
+    /// [`finish_export`](Store::finish_export) with the receipt and the outcome, so a read
+    /// into a closed pipe is logged as failed, not as a successful read.
+    pub fn read_deferred(
+        &mut self,
+        path: &SecretPath,
+        version: Option<u64>,
+        stage: Option<Stage>,
+    ) -> Result<(Revealed, ExportReceipt)> {
+        let revealed = match (version, stage) {
+            (Some(v), _) => self.read_logged(path, "requested", false, |_, _| Some(v))?,
+            (None, Some(stage)) => self.read_logged(path, stage.as_str(), false, |_, vs| {
+                vs.iter()
+                    .find(|v| v.info.stage == stage)
+                    .map(|v| v.info.version)
+            })?,
+            (None, None) => self.read_logged(path, "current", false, |row, _| {
+                match row.meta.current_version {
+                    0 => None,
+                    v => Some(v),
+                }
+            })?,
+        };
+        let receipt = ExportReceipt {
+            action: "read".into(),
+            detail: String::new(),
+            items: vec![(
+                path.clone(),
+                revealed.version,
+                self.ctx.hmac(path, revealed.value.expose()),
+            )],
+        };
+        Ok((revealed, receipt))
+    }
+
     fn read_where(
         &mut self,
         path: &SecretPath,
         what: &str,
+        pick: impl FnOnce(&SecretRow, &[VersionRow]) -> Option<u64>,
+    ) -> Result<Revealed> {
+        self.read_logged(path, what, true, pick)
+    }
+
+    fn read_logged(
+        &mut self,
+        path: &SecretPath,
+        what: &str,
+        log_now: bool,
         pick: impl FnOnce(&SecretRow, &[VersionRow]) -> Option<u64>,
     ) -> Result<Revealed> {
         let Store { backend, ctx } = self;
@@ -293,29 +382,11 @@ impl Store {
                 StoreError::new(ErrorKind::NotFound, format!("{path} has no {what} version"))
             })?;
             tried = Some(v);
-            let vrow = versions
-                .iter()
-                .find(|r| r.info.version == v)
-                .ok_or_else(|| {
-                    StoreError::new(ErrorKind::NotFound, format!("{path} has no version {v}"))
-                })?;
-            let value = unseal(ctx, path, vrow)?;
-            ctx.log(
-                tx,
-                AuditEvent {
-                    action: "read".into(),
-                    path: Some(path.to_string()),
-                    version: Some(v),
-                    outcome: "ok".into(),
-                    detail: None,
-                    value_hmac: Some(ctx.hmac(path, value.expose())),
-                },
-            )?;
-            Ok(Revealed {
-                version: v,
-                stage: vrow.info.stage,
-                value,
-            })
+            let (revealed, event) = reveal(ctx, path, &versions, v)?;
+            if log_now {
+                ctx.log(tx, event)?;
+            }
+            Ok(revealed)
         });
         result.inspect_err(|e| self.log_failure("read", Some(path), tried, e))
     }

@@ -18,6 +18,9 @@ pub struct StoreOpts {
     /// Read the master key (base64 of 32 bytes) from FILE instead of $KEYWARD_MASTER_KEY.
     #[arg(long, value_name = "FILE")]
     pub master_key_file: Option<PathBuf>,
+    /// Refuse a master key file that others can read (by default keyward warns).
+    #[arg(long = "strict", env = "KEYWARD_STRICT", value_parser = clap::builder::FalseyValueParser::new())]
+    pub strict_key_file: bool,
 }
 
 /// `keyward store …`.
@@ -166,6 +169,10 @@ pub struct ExportArgs {
     /// Write to FILE (mode 0600; must not exist) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Succeed even when the environment has no secrets (by default that is an error: a
+    /// misspelt environment name must not export nothing and succeed).
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Store options.
     #[command(flatten)]
     pub opts: StoreOpts,
@@ -177,6 +184,10 @@ pub struct RunArgs {
     /// The environment whose current secrets are added to the command's environment.
     #[arg(long)]
     pub env: String,
+    /// Run the command even when the environment has no secrets (by default that is an
+    /// error: a misspelt environment name must not run the program without its secrets).
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Store options.
     #[command(flatten)]
     pub opts: StoreOpts,
@@ -190,7 +201,7 @@ pub struct RunArgs {
 pub enum AuditCommand {
     /// Print audit entries (needs no master key).
     Log {
-        /// Only this `ENV/NAME` (or everything under `ENV/`).
+        /// Only this `ENV/NAME` (or everything under `ENV/` or `ENV`).
         #[arg(long)]
         path: Option<String>,
         /// Only entries at or after T: RFC 3339, a date, or an age such as 24h or 7d.

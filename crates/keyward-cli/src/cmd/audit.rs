@@ -21,6 +21,9 @@ pub fn run(cmd: AuditCommand) -> Result<u8> {
             if !matches!(format.as_str(), "human" | "json") {
                 bail!("unknown format `{format}` (human or json)");
             }
+            // A bare environment name (`--path prod`) means everything under it: paths are
+            // always ENV/NAME, so it could never match one exactly.
+            let path = path.map(|p| if p.contains('/') { p } else { format!("{p}/") });
             let filter = AuditFilter {
                 path,
                 since: since.as_deref().map(clock::parse_since).transpose()?,
@@ -31,25 +34,35 @@ pub fn run(cmd: AuditCommand) -> Result<u8> {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
                 return Ok(EXIT_OK);
             }
+            // Every field may hold text from outside (a user name, a reason, a path):
+            // escaped, so a newline in one cannot forge an entry.
+            let esc = keyward_core::escape::escape_control;
+            let mut out = String::new();
             for e in &entries {
                 let mut line = format!(
                     "{:>6}  {}  {:<12} {:<14} {}",
-                    e.seq, e.time, e.actor, e.action, e.outcome
+                    e.seq,
+                    esc(&e.time),
+                    esc(&e.actor),
+                    esc(&e.action),
+                    esc(&e.outcome)
                 );
                 if let Some(p) = &e.path {
-                    line.push_str(&format!("  {p}"));
+                    line.push_str(&format!("  {}", esc(p)));
                 }
                 if let Some(v) = e.version {
                     line.push_str(&format!(" v{v}"));
                 }
                 if let Some(r) = &e.remote {
-                    line.push_str(&format!("  from {r}"));
+                    line.push_str(&format!("  from {}", esc(r)));
                 }
                 if let Some(d) = &e.detail {
-                    line.push_str(&format!("  ({d})"));
+                    line.push_str(&format!("  ({})", esc(d)));
                 }
-                println!("{line}");
+                out.push_str(&line);
+                out.push('\n');
             }
+            crate::output::print_stdout(&out)?;
             Ok(EXIT_OK)
         }
         AuditCommand::Verify { format, opts } => {

@@ -40,6 +40,21 @@ pub fn run(args: BaselineArgs) -> Result<u8> {
         )?;
         found.into_inner().expect("findings lock")
     };
+    if args.migrate {
+        let old = Baseline::load(&args.output)?;
+        let (new, dropped) = old.migrate(&findings);
+        new.save(&args.output)
+            .context("cannot write the baseline")?;
+        let mut not_accepted = findings.clone();
+        old.apply(&mut not_accepted);
+        eprintln!(
+            "keyward: rewrote {} with scheme v2 fingerprints: {} kept, {dropped} stale dropped, {} finding(s) not in the old baseline left out",
+            args.output.display(),
+            new.entries.len(),
+            not_accepted.len()
+        );
+        return Ok(super::EXIT_OK);
+    }
     let baseline = Baseline::from_findings(&findings);
     baseline
         .save(&args.output)

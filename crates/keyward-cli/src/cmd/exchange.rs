@@ -183,6 +183,10 @@ pub fn export(args: ExportArgs) -> Result<u8> {
         store.export_env_deferred(&args.env, "export", &format!("format {format}"), &|e| {
             check(format, e)
         })?;
+    if secrets.is_empty() && !args.allow_empty {
+        let _ = store.finish_export(&receipt, Err("the environment has no secrets"));
+        return Err(empty_env(&mut store, &args.env));
+    }
     let written = write_export(&mut store, &args, format, secrets);
     let n = match written {
         Ok(n) => n,
@@ -216,6 +220,26 @@ pub fn export(args: ExportArgs) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
+/// The error for an environment without secrets, naming the environments that have some.
+fn empty_env(store: &mut keyward_store::Store, env: &str) -> anyhow::Error {
+    let mut known: Vec<String> = store
+        .list("", false)
+        .unwrap_or_default()
+        .iter()
+        .map(|m| m.path.env().to_string())
+        .collect();
+    known.sort();
+    known.dedup();
+    let hint = if known.is_empty() {
+        "the store holds no secrets".to_string()
+    } else {
+        format!("environments with secrets: {}", known.join(", "))
+    };
+    anyhow::anyhow!(
+        "environment `{env}` has no secrets in the store ({hint}); pass --allow-empty if that is expected"
+    )
+}
+
 /// Format `secrets` (plus JWT `_PREVIOUS` values in their grace period) and write them to
 /// `-o FILE` or stdout. Returns how many variables were written.
 fn write_export(
@@ -244,8 +268,13 @@ fn write_export(
 }
 
 /// Variables of keyward's own environment that `keyward run` never hands to the command:
-/// the master keys. (`KEYWARD_STORE` is withheld too when it carries a password.)
-const WITHHELD_FROM_CHILD: &[&str] = &["KEYWARD_MASTER_KEY", "KEYWARD_NEW_MASTER_KEY"];
+/// the master keys and the fingerprint key. (`KEYWARD_STORE` is withheld too when it
+/// carries a password.)
+const WITHHELD_FROM_CHILD: &[&str] = &[
+    "KEYWARD_MASTER_KEY",
+    "KEYWARD_NEW_MASTER_KEY",
+    keyward_core::fingerprint::KEY_VAR,
+];
 
 /// Does this `KEYWARD_STORE` value carry a credential (a PostgreSQL URL with a password)?
 fn store_has_password(value: &std::ffi::OsStr) -> bool {
@@ -270,6 +299,10 @@ pub fn run(args: RunArgs) -> Result<u8> {
         store.export_env_deferred(&args.env, "run", &format!("command {shown}"), &|e| {
             check("run", e)
         })?;
+    if secrets.is_empty() && !args.allow_empty {
+        let _ = store.finish_export(&receipt, Err("the environment has no secrets"));
+        return Err(empty_env(&mut store, &args.env));
+    }
     let mut cmd = std::process::Command::new(program);
     cmd.args(&args.command[1..]);
     for var in WITHHELD_FROM_CHILD {

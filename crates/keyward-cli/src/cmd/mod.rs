@@ -2,6 +2,7 @@
 
 mod audit;
 mod baseline;
+mod checklist;
 mod deps;
 mod env;
 mod exchange;
@@ -15,7 +16,9 @@ mod rotate;
 mod rules;
 mod scan;
 mod secret;
+mod serve;
 mod store;
+mod token;
 
 use crate::cli::{Cli, Command};
 
@@ -47,5 +50,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Incident(cmd) => revoke::incident(cmd),
         Command::Infra(args) => infra::run(args),
         Command::Deps(args) => deps::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Token(cmd) => token::token(cmd),
+        Command::Policy(cmd) => token::policy(cmd),
+        Command::Checklist(args) => checklist::run(args),
+        Command::SecurityMd(args) => checklist::security_md(args),
     }
 }

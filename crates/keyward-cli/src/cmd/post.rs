@@ -21,6 +21,14 @@ pub fn apply(
     post::check_jwts(findings);
     if let Some(file) = &git.baseline {
         let baseline = Baseline::load(file)?;
+        let legacy = baseline.legacy_entries();
+        if legacy > 0 {
+            notes.push(format!(
+                "the baseline {} holds {legacy} kw1: fingerprint(s) (scheme v1, which lets anyone with the file test guesses of a secret); rewrite it with `keyward baseline --migrate -o {}` (docs/fingerprints.md)",
+                file.display(),
+                file.display()
+            ));
+        }
         let o = baseline.apply(findings);
         if o.suppressed > 0 {
             notes.push(format!(

@@ -106,11 +106,12 @@ pub fn incident(cmd: IncidentCommand) -> Result<u8> {
             match format.as_str() {
                 "json" => println!("{}", serde_json::to_string_pretty(&list)?),
                 "human" => {
+                    let esc = keyward_core::escape::escape_control;
                     for i in &list {
                         println!(
                             "{}  {}  v{}  opened {}  {}  {}",
-                            i.id,
-                            i.path,
+                            esc(&i.id),
+                            esc(&i.path),
                             i.version,
                             i.opened_at,
                             if i.closed_at.is_some() {
@@ -118,7 +119,7 @@ pub fn incident(cmd: IncidentCommand) -> Result<u8> {
                             } else {
                                 "OPEN"
                             },
-                            i.reason
+                            esc(&i.reason)
                         );
                     }
                     if list.is_empty() {

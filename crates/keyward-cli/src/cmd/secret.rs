@@ -23,37 +23,56 @@ fn expected(n: Option<u64>) -> Expected {
     }
 }
 
-/// Terminal echo turned off on the terminal that is stdin, for as long as this lives; the
-/// saved settings are restored on drop. Uses `stty` (POSIX) on that terminal, so no
-/// terminal library is needed.
+/// Terminal echo turned off on the terminal that is stdin, for as long as this lives. The
+/// saved settings are restored on drop, and also when the process is ended by Ctrl-C (or
+/// SIGTERM, SIGHUP, SIGQUIT) at the prompt: a handler restores them, then lets the signal
+/// end the process as it would have.
 struct NoEcho {
     #[cfg(unix)]
-    saved: String,
+    saved: libc::termios,
+}
+
+/// The settings to restore from a signal handler (set once, before echo goes off).
+#[cfg(unix)]
+static SAVED_TERMIOS: std::sync::OnceLock<libc::termios> = std::sync::OnceLock::new();
+#[cfg(unix)]
+const RESTORE_ON: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+#[cfg(unix)]
+extern "C" fn restore_and_reraise(sig: libc::c_int) {
+    // Only async-signal-safe calls: tcsetattr, signal, raise.
+    if let Some(t) = SAVED_TERMIOS.get() {
+        unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, t) };
+    }
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
 }
 
 impl NoEcho {
-    /// Turn echo off; `None` when it cannot be (no `stty`, not Unix).
+    /// Turn echo off; `None` when it cannot be (not a terminal, not Unix).
     #[cfg(unix)]
     fn new() -> Option<NoEcho> {
-        use std::process::{Command, Stdio};
-        let saved = Command::new("stty")
-            .arg("-g")
-            .stdin(Stdio::inherit())
-            .stderr(Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())?;
-        let saved = String::from_utf8(saved.stdout).ok()?.trim().to_string();
-        if saved.is_empty() {
+        // SAFETY: termios is plain data; tcgetattr fills it or fails.
+        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut saved) } != 0 {
             return None;
         }
-        let off = Command::new("stty")
-            .arg("-echo")
-            .stdin(Stdio::inherit())
-            .stderr(Stdio::null())
-            .status()
-            .ok()?;
-        off.success().then_some(NoEcho { saved })
+        let _ = SAVED_TERMIOS.set(saved);
+        let handler = restore_and_reraise as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        for sig in RESTORE_ON {
+            unsafe { libc::signal(sig, handler) };
+        }
+        let mut quiet = saved;
+        quiet.c_lflag &= !(libc::ECHO | libc::ECHONL);
+        if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &quiet) } != 0 {
+            for sig in RESTORE_ON {
+                unsafe { libc::signal(sig, libc::SIG_DFL) };
+            }
+            return None;
+        }
+        Some(NoEcho { saved })
     }
 
     #[cfg(not(unix))]
@@ -65,15 +84,39 @@ impl NoEcho {
 impl Drop for NoEcho {
     fn drop(&mut self) {
         #[cfg(unix)]
-        {
-            use std::process::{Command, Stdio};
-            let _ = Command::new("stty")
-                .arg(&self.saved)
-                .stdin(Stdio::inherit())
-                .stderr(Stdio::null())
-                .status();
+        unsafe {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &self.saved);
+            for sig in RESTORE_ON {
+                libc::signal(sig, libc::SIG_DFL);
+            }
         }
     }
+}
+
+/// Whether stdin (not a terminal) holds data within a short wait. A pipe that ends empty
+/// or stays quiet (a script's inherited stdin) does not.
+fn stdin_has_data() -> bool {
+    if std::io::stdin().is_terminal() {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        let mut fds = libc::pollfd {
+            fd: libc::STDIN_FILENO,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd; a 250 ms timeout.
+        if unsafe { libc::poll(&mut fds, 1, 250) } != 1 || fds.revents & libc::POLLIN == 0 {
+            return false;
+        }
+        let mut byte = [0u8; 1];
+        // SAFETY: reads at most one byte into a local buffer.
+        let n = unsafe { libc::read(libc::STDIN_FILENO, byte.as_mut_ptr().cast(), 1) };
+        n > 0
+    }
+    #[cfg(not(unix))]
+    false
 }
 
 /// The value to store: generated for `kind`, or read from stdin (with echo off when stdin
@@ -81,6 +124,9 @@ impl Drop for NoEcho {
 fn read_value(generate: Option<&str>, raw: bool) -> Result<SecretBytes> {
     if let Some(kind) = generate {
         let kind: Kind = kind.parse().map_err(anyhow::Error::msg)?;
+        if stdin_has_data() {
+            bail!("a value was piped on stdin and --generate was given; keyward would ignore one of them (drop --generate to store the piped value, or stop piping)");
+        }
         return keyward_env::generate::try_generate(kind)?
             .with_context(|| format!("keyward cannot generate a `{kind}` value (it is issued elsewhere or not random); pipe it on stdin"));
     }
@@ -163,18 +209,28 @@ pub fn run(cmd: SecretCommand) -> Result<u8> {
             opts,
         } => {
             let path = parse_path(&path)?;
+            let stage = stage.map(|s| s.parse::<Stage>()).transpose()?;
             let mut store = open(&opts)?;
-            let revealed = match (version, stage) {
-                (Some(v), _) => store.get_version(&path, v)?,
-                (None, Some(s)) => store.get_stage(&path, s.parse::<Stage>()?)?,
-                (None, None) => store.get(&path)?,
-            };
-            let mut out = std::io::stdout().lock();
-            out.write_all(revealed.value.expose())?;
-            if out.is_terminal() {
-                out.write_all(b"\n")?;
+            // Audited after delivery, as `export` is: a read into a failing stdout is
+            // logged as failed, never as a successful read.
+            let (revealed, receipt) = store.read_deferred(&path, version, stage)?;
+            let delivered = (|| {
+                let mut out = std::io::stdout().lock();
+                out.write_all(revealed.value.expose())?;
+                if out.is_terminal() {
+                    out.write_all(b"\n")?;
+                }
+                out.flush()
+            })();
+            drop(revealed);
+            match delivered {
+                Ok(()) => store.finish_export(&receipt, Ok(()))?,
+                Err(e) => {
+                    let why = format!("cannot write to stdout: {}", e.kind());
+                    let _ = store.finish_export(&receipt, Err(&why));
+                    return Err(anyhow::Error::new(e).context("cannot write the value to stdout"));
+                }
             }
-            out.flush()?;
             Ok(EXIT_OK)
         }
         SecretCommand::List {

@@ -20,3 +20,16 @@ pub fn tree(files: &[(&str, &str)]) -> TempDir {
     }
     dir
 }
+
+/// Run `keyward scan -f json` in `dir` with `extra` arguments: (exit code, parsed stdout).
+#[allow(dead_code)] // not every test binary that includes this module scans
+pub fn json_scan(dir: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let out = keyward()
+        .current_dir(dir)
+        .args(["scan", "-f", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    (out.status.code().unwrap(), v)
+}

@@ -142,20 +142,15 @@ pub struct RedisUser {
 
 impl RedisUser {
     pub fn new(url: &str, password: &str) -> RedisUser {
-        use keyward_rotate::target::resp::{Conn, RedisUrl};
         let name = unique("kw_e2e");
-        let mut c = Conn::open(&RedisUrl::parse(url).unwrap()).unwrap();
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
         let pw = format!(">{password}");
-        c.call(&[
-            b"ACL",
-            b"SETUSER",
-            name.as_bytes(),
-            b"reset",
-            b"on",
-            pw.as_bytes(),
-            b"+ping",
-        ])
-        .unwrap();
+        redis::cmd("ACL")
+            .arg("SETUSER")
+            .arg(&name)
+            .arg(vec!["reset", "on", pw.as_str(), "+ping"])
+            .query::<()>(&mut c)
+            .unwrap();
         RedisUser {
             url: url.into(),
             name,
@@ -168,9 +163,11 @@ impl RedisUser {
 
 impl Drop for RedisUser {
     fn drop(&mut self) {
-        use keyward_rotate::target::resp::{Conn, RedisUrl};
-        if let Ok(mut c) = Conn::open(&RedisUrl::parse(&self.url).unwrap()) {
-            let _ = c.call(&[b"ACL", b"DELUSER", self.name.as_bytes()]);
+        if let Ok(mut c) = redis::Client::open(self.url.as_str()).and_then(|c| c.get_connection()) {
+            let _: redis::RedisResult<i64> = redis::cmd("ACL")
+                .arg("DELUSER")
+                .arg(&self.name)
+                .query(&mut c);
         }
     }
 }

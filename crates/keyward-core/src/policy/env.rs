@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 /// SvelteKit/Astro). A secret under one of them ships to every visitor.
 pub const DEFAULT_FRONTEND_PREFIXES: &[&str] = &["VITE_", "NEXT_PUBLIC_", "REACT_APP_", "PUBLIC_"];
 
-/// Environment names treated as development when a setting is not given.
-const DEV_NAMES: &[&str] = &["development", "dev", "local", "test"];
+/// Environment names treated as development (no TLS requirement, default user names allowed).
+pub const DEV_NAMES: &[&str] = &["development", "dev", "local", "test"];
 
 /// Whether an environment uses Stripe test keys or live keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -1,6 +1,7 @@
 //! The policy file, `keyward.toml`: parsed strictly. Unknown keys are an error that names
 //! the line, the column and the closest known key.
 
+pub mod checklist;
 pub mod deps;
 pub mod env;
 mod error;
@@ -11,8 +12,9 @@ mod rules;
 mod scan;
 pub mod server;
 
+pub use checklist::{Attestation, ChecklistSection, TlsFile};
 pub use deps::{DepsIgnore, DepsSection};
-pub use env::{EnvironmentSpec, RotationSpec, StripeMode, VariableSpec};
+pub use env::{EnvironmentSpec, RotationSpec, StripeMode, VariableSpec, DEV_NAMES};
 pub use error::{line_col, PolicyError};
 pub use infra::{Date, InfraAllow, InfraSection};
 pub use kinds::{Generator, Kind, KindDefaults};
@@ -55,6 +57,9 @@ pub struct Policy {
     /// `keyward serve` settings.
     #[serde(default)]
     pub server: Option<ServerSection>,
+    /// `keyward checklist` settings and attestations.
+    #[serde(default)]
+    pub checklist: ChecklistSection,
 }
 
 impl Policy {

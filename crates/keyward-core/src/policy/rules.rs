@@ -74,4 +74,9 @@ pub struct RuleSpec {
     /// Free-text description and remediation.
     #[serde(default)]
     pub description: Option<String>,
+    /// A generic rule (a secret-named variable with a literal, not a provider's key
+    /// format): its findings fail the run only in the contexts `[scan] fail_contexts`
+    /// names. Provider-format rules fail wherever they match.
+    #[serde(default)]
+    pub generic: bool,
 }

@@ -18,6 +18,14 @@ pub struct ScanSection {
     /// Default `--fail-on` threshold.
     #[serde(default)]
     pub fail_on: Option<String>,
+    /// Contexts reported (`source`, `test`, `example`, `vendored`, `generated`); default
+    /// all. `--context` overrides it.
+    #[serde(default)]
+    pub contexts: Option<Vec<String>>,
+    /// Contexts in which a generic-rule finding fails the run; default `["source"]`.
+    /// Provider-format findings fail in every context.
+    #[serde(default)]
+    pub fail_contexts: Option<Vec<String>>,
 }
 
 /// `[[allow]]`: suppress findings by fingerprint or by path glob.

@@ -117,6 +117,14 @@ fn value_checks(ctx: &Context<'_>, var: &Var, out: &mut Vec<Finding>) {
     } else {
         None
     };
+    // A default user name (`MINIO_ROOT_USER=minio`) in a development environment is a
+    // convenience, not a leaked or weak secret: neither a placeholder nor too short there.
+    if kind == Kind::MinioAccessKey
+        && is_user_name(&var.key)
+        && keyward_core::policy::DEV_NAMES.contains(&ctx.env_name.as_str())
+    {
+        return;
+    }
     if checked_part.is_some_and(values::is_placeholder) {
         out.push(about_value(
             PLACEHOLDER_VALUE,
@@ -140,6 +148,12 @@ fn value_checks(ctx: &Context<'_>, var: &Var, out: &mut Vec<Finding>) {
     if kind == Kind::DatabaseUrl && ctx.env.require_sslmode(&ctx.env_name) {
         sslmode(ctx, var, out);
     }
+}
+
+/// Whether a variable name names a user (`MINIO_ROOT_USER`, `S3_USERNAME`).
+fn is_user_name(key: &str) -> bool {
+    let k = key.to_ascii_uppercase();
+    k.ends_with("_USER") || k.ends_with("USERNAME") || k.ends_with("_USER_NAME")
 }
 
 /// Why `value` is too weak for `kind`, if it is.

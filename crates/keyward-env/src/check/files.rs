@@ -144,7 +144,7 @@ pub(crate) fn example_secrets(ctx: &Context<'_>, shown: &str, text: &str) -> Vec
                 .insert(0, format!("detected as {} ({})", f.rule_id, f.title));
             f.title = format!("{shown} holds a real secret; example files hold placeholders");
             f.rule_id = EXAMPLE_REAL_SECRET.to_string();
-            f.fingerprint = keyward_core::Fingerprint::of(EXAMPLE_REAL_SECRET, f.secret.expose());
+            f.fingerprint = keyward_core::Fingerprint::derived(EXAMPLE_REAL_SECRET, &f.fingerprint);
             f
         })
         .collect()

@@ -220,11 +220,10 @@ pub(crate) fn about_value(
     if var.value.is_empty() {
         f.redacted = String::new();
     }
-    // Keyed by name and value, so one placeholder in two variables is two findings.
-    let mut subject = var.key.clone().into_bytes();
-    subject.push(0);
-    subject.extend_from_slice(var.value.as_bytes());
-    f.fingerprint = Fingerprint::of(rule, &subject);
+    // Per variable, so one placeholder in two variables is two findings; the value only
+    // counts under a secret fingerprint key (a weak value must not be guessable from it).
+    let place = format!("{}\0{}", f.location.path, var.key);
+    f.fingerprint = Fingerprint::of_secret(rule, var.value.as_bytes(), &place);
     f.notes.extend(note);
     f
 }
@@ -247,7 +246,7 @@ pub(crate) fn about_fact(
         SecretBytes::new(Vec::new()),
     );
     f.redacted = String::new();
-    f.fingerprint = Fingerprint::of(rule, subject.as_bytes());
+    f.fingerprint = Fingerprint::of_fact(rule, subject.as_bytes());
     f.notes.extend(note);
     f
 }

@@ -24,9 +24,9 @@ pub struct FillReport {
 }
 
 /// Fill `doc` (parsed from an example) for environment `env_name`: every variable whose
-/// kind can be generated gets a fresh value; other secret or Stripe variables that are
-/// empty or placeholders get [`TODO_MARKER`] and a comment; everything else is kept, with
-/// comments and order. Required variables the example lacks are appended.
+/// kind can be generated gets a fresh value; other secret or Stripe variables get
+/// [`TODO_MARKER`] and a comment (a value in the example is never copied, real or not);
+/// everything else is kept, with comments and order. Required variables the example lacks are appended.
 pub fn fill(doc: &mut Dotenv, policy: &Policy, env_name: &str) -> FillReport {
     let mut report = FillReport::default();
     let kind_of = |key: &str| {
@@ -103,9 +103,10 @@ pub fn fill(doc: &mut Dotenv, policy: &Policy, env_name: &str) -> FillReport {
                 (None, _) if parts.is_some() && !value.trim().is_empty() => continue,
                 _ => {}
             }
-        } else if !value.trim().is_empty() && !is_placeholder(&value) {
-            continue;
         }
+        // Any other secret value is never copied from the example, placeholder or not: a
+        // real key committed to `.env.example` (a live Stripe key) must not spread into
+        // the generated file (issue 13 item 16).
         entry.set_value(TODO_MARKER);
         entry.comment = Some(format!(" TODO(keyward): {}", todo_hint(kind, mode)));
         report.todo.push((entry.key.clone(), kind));
@@ -145,6 +146,16 @@ fn todo_hint(kind: Kind, mode: StripeMode) -> String {
 mod tests {
     use super::*;
     use crate::dotenv::parse;
+
+    #[test]
+    fn item_16_a_real_key_in_the_example_is_not_copied() {
+        let live = "sk_live_51H8zQ2KZ3xY9aBcDeFgHiJkLmNoPqRsTuVwXyZ"; // keyward:allow
+        let mut doc = parse(&format!("STRIPE_SECRET_KEY={live}\nPORT=8080\n")).unwrap();
+        let r = fill(&mut doc, &Policy::default(), "development");
+        assert_eq!(doc.get("STRIPE_SECRET_KEY"), Some(TODO_MARKER));
+        assert_eq!(r.todo.len(), 1);
+        assert!(!doc.render().contains(live));
+    }
 
     #[test]
     fn fills_secrets_keeps_the_rest() {

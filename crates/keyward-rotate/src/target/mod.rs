@@ -7,7 +7,6 @@ pub mod command;
 pub mod manual;
 pub mod postgres;
 pub mod redis;
-pub mod resp;
 pub mod scram;
 
 use crate::error::Result;

@@ -23,8 +23,8 @@
 use super::{scram, StepCtx, Target};
 use crate::error::{Result, RotateError, RotateErrorKind};
 use keyward_core::SecretBytes;
-use postgres::{Client, Config, NoTls};
-use std::str::FromStr;
+use keyward_store::backend::pg_tls::{describe, PgConnect};
+use postgres::Client;
 use zeroize::Zeroizing;
 
 /// A PostgreSQL role target.
@@ -44,21 +44,30 @@ impl PgTarget {
         }
     }
 
+    /// The admin connection, with the URL's `sslmode`/`sslrootcert` honoured as libpq
+    /// does (keyward_store's `pg_tls`).
     fn admin(&self) -> Result<Client> {
-        Client::connect(&self.admin_url, NoTls).map_err(|e| {
-            RotateError::target(format!("postgres admin connection failed: {}", pg_err(&e)))
-        })
+        tracing::debug!(role = %self.role, "connecting to PostgreSQL as admin");
+        let fail =
+            |why: String| RotateError::target(format!("postgres admin connection failed: {why}"));
+        let connect = PgConnect::parse(&self.admin_url).map_err(|e| fail(e.to_string()))?;
+        connect.connect().map_err(|e| fail(pg_err(&e)))
     }
 
     fn login<'a>(&'a self, ctx: &StepCtx<'a>) -> &'a str {
         ctx.login.unwrap_or(&self.role)
     }
 
-    /// Log in as `role` with `password` (the admin URL's host and database) and run a query.
-    fn login_as(&self, role: &str, password: &[u8]) -> std::result::Result<(), postgres::Error> {
-        let mut cfg = Config::from_str(&self.admin_url)?;
-        cfg.user(role).password(password);
-        cfg.connect(NoTls)?.simple_query("SELECT 1").map(drop)
+    /// Log in as `role` with `password` (the admin URL's host, database and TLS settings)
+    /// and run a query.
+    fn login_as(&self, role: &str, password: &[u8]) -> std::result::Result<(), String> {
+        let mut connect = PgConnect::parse(&self.admin_url).map_err(|e| e.to_string())?;
+        connect.config_mut().user(role).password(password);
+        let mut client = connect.connect().map_err(|e| pg_err(&e))?;
+        client
+            .simple_query("SELECT 1")
+            .map(drop)
+            .map_err(|e| pg_err(&e))
     }
 
     fn alter(&self, role: &str, sql: &str) -> Result<()> {
@@ -115,7 +124,7 @@ fn alter_err(role: &str, e: &postgres::Error) -> RotateError {
 fn pg_err(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => db.message().to_string(),
-        None => e.to_string(),
+        None => describe(e),
     }
 }
 
@@ -195,12 +204,8 @@ impl Target for PgTarget {
     fn test(&mut self, ctx: &StepCtx<'_>, new: &SecretBytes) -> Result<String> {
         let role = self.login(ctx);
         let failed = |why: String| RotateError::new(RotateErrorKind::TestFailed, why);
-        self.login_as(role, new.expose()).map_err(|e| {
-            failed(format!(
-                "login as {role} with the new password failed: {}",
-                pg_err(&e)
-            ))
-        })?;
+        self.login_as(role, new.expose())
+            .map_err(|e| failed(format!("login as {role} with the new password failed: {e}")))?;
         match verifier_accepts(&mut self.admin()?, role, new.expose())? {
             Some(true) => Ok(format!(
                 "logged in as {role}; stored verifier matches the new password"

@@ -86,7 +86,13 @@ pub fn apply_allowlist(
 
 fn matches(c: &Compiled<'_>, f: &Finding) -> bool {
     if let Some(fp) = &c.entry.fingerprint {
-        if fp != f.fingerprint.as_str() {
+        // A `kw1:` entry (scheme v1) still matches the value it was computed from.
+        let legacy = || {
+            fp.starts_with("kw1:")
+                && fp
+                    == keyward_core::Fingerprint::legacy_v1(&f.rule_id, f.secret.expose()).as_str()
+        };
+        if fp != f.fingerprint.as_str() && !legacy() {
             return false;
         }
     }

@@ -2,7 +2,7 @@
 //! as known, so that a scan reports only new ones. Never holds a secret value.
 
 use crate::error::ScanError;
-use keyward_core::Finding;
+use keyward_core::{Finding, Fingerprint};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -16,7 +16,8 @@ pub const BASELINE_VERSION: u32 = 1;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineEntry {
-    /// The finding's fingerprint (`kw1:…`), the only thing matched on.
+    /// The finding's fingerprint (`kw2k:…`/`kw2l:…`; `kw1:…` in old files), the only
+    /// thing matched on.
     pub fingerprint: String,
     /// Rule id, for readers.
     pub rule: String,
@@ -101,19 +102,37 @@ impl Baseline {
         std::fs::write(path, text).map_err(err)
     }
 
-    /// Drop findings whose fingerprint is in the baseline; report entries matching nothing.
+    /// How many entries use scheme v1 (`kw1:` over a value), which lets anyone holding
+    /// the file test guesses of a secret; `keyward baseline --migrate` rewrites them.
+    pub fn legacy_entries(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.fingerprint.starts_with("kw1:"))
+            .count()
+    }
+
+    /// The fingerprints of `f` a baseline entry may hold: its own, and its scheme-v1
+    /// fingerprint (computed in memory only, for baselines written before scheme v2).
+    fn keys_of(f: &Finding) -> [String; 2] {
+        [
+            f.fingerprint.as_str().to_string(),
+            Fingerprint::legacy_v1(&f.rule_id, f.secret.expose())
+                .as_str()
+                .to_string(),
+        ]
+    }
+
+    /// Drop findings whose fingerprint is in the baseline (a `kw1:` entry still matches
+    /// the value it was computed from); report entries matching nothing.
     pub fn apply(&self, findings: &mut Vec<Finding>) -> BaselineOutcome {
         let known: HashSet<&str> = self
             .entries
             .iter()
             .map(|e| e.fingerprint.as_str())
             .collect();
-        let present: HashSet<String> = findings
-            .iter()
-            .map(|f| f.fingerprint.as_str().to_string())
-            .collect();
+        let present: HashSet<String> = findings.iter().flat_map(Self::keys_of).collect();
         let before = findings.len();
-        findings.retain(|f| !known.contains(f.fingerprint.as_str()));
+        findings.retain(|f| !Self::keys_of(f).iter().any(|k| known.contains(k.as_str())));
         BaselineOutcome {
             suppressed: before - findings.len(),
             stale: self
@@ -123,5 +142,24 @@ impl Baseline {
                 .cloned()
                 .collect(),
         }
+    }
+
+    /// This baseline rewritten with the current scheme: every entry that matches one of
+    /// `findings` (as [`Baseline::apply`] matches) becomes that finding's current
+    /// fingerprint; entries matching nothing are dropped (returned count). Findings the
+    /// baseline did not accept are not added.
+    pub fn migrate(&self, findings: &[Finding]) -> (Baseline, usize) {
+        let known: HashSet<&str> = self
+            .entries
+            .iter()
+            .map(|e| e.fingerprint.as_str())
+            .collect();
+        let accepted: Vec<Finding> = findings
+            .iter()
+            .filter(|f| Self::keys_of(f).iter().any(|k| known.contains(k.as_str())))
+            .cloned()
+            .collect();
+        let stale = self.apply(&mut findings.to_vec()).stale.len();
+        (Baseline::from_findings(&accepted), stale)
     }
 }

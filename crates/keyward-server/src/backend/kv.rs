@@ -251,6 +251,23 @@ pub fn scheduled_deletion(
     (!after.is_zero()).then(|| created + after)
 }
 
+/// The direct children of `folder` among `paths` (keys, and sub-folders ending in `/`),
+/// sorted and without duplicates: what `LIST` answers.
+pub fn children<'a>(paths: impl IntoIterator<Item = &'a str>, folder: &str) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for p in paths {
+        let Some(rest) = p.strip_prefix(folder) else {
+            continue;
+        };
+        match rest.find('/') {
+            Some(i) => out.insert(format!("{}/", &rest[..i])),
+            None if !rest.is_empty() => out.insert(rest.to_string()),
+            None => false,
+        };
+    }
+    out.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

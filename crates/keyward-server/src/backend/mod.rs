@@ -1,13 +1,14 @@
 //! What the HTTP layer needs from storage, as four narrow, synchronous traits.
 //!
 //! keyward's store is synchronous (`rusqlite`, `postgres`), so these traits are too; the
-//! HTTP layer calls them on tokio's blocking pool ([`crate::http::blocking`]). Phase 1 ships
-//! the in-memory implementations in [`memory`]; the store-backed ones implement the same
-//! traits. Every method that changes something receives an [`OpContext`] so a store can
+//! HTTP layer calls them on tokio's blocking pool ([`crate::http::blocking`]). [`memory`]
+//! implements them in memory (tests, trying the server out); [`store`] over keyward's
+//! store (SQLite or PostgreSQL), which is what `keyward serve` runs on. Every method that changes something receives an [`OpContext`] so a store can
 //! attribute its own audit entries (who, from where, when).
 
 pub mod kv;
 pub mod memory;
+pub mod store;
 
 pub use kv::{KvBackend, KvConfig, KvData, KvKey, KvMetadata, KvRead, KvVersion, MetadataPatch};
 

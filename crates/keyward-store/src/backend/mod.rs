@@ -6,6 +6,7 @@
 //! appends to the single audit hash chain. Optimistic concurrency checks then run inside
 //! the transaction against committed state.
 
+pub mod pg_tls;
 pub mod postgres;
 mod postgres_tx;
 pub mod sqlite;
@@ -71,6 +72,20 @@ pub struct WrappedKeyRow {
     pub wrapped_key: Vec<u8>,
 }
 
+/// A server record ([`crate::records`]): a named, MACed document (token, policy, KV
+/// metadata) in the `records` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordRow {
+    /// What it is (`token`, `policy`, `kv`…).
+    pub kind: String,
+    /// Its name within the kind.
+    pub name: String,
+    /// The document.
+    pub body: Vec<u8>,
+    /// HMAC-SHA256 (hex) over kind, name and body under the record key.
+    pub mac: String,
+}
+
 /// Row-level operations inside one transaction.
 pub trait Tx {
     /// A `store_meta` value.
@@ -108,10 +123,21 @@ pub trait Tx {
     fn audit_head(&mut self) -> Result<AuditHead>;
     /// Append an entry (with its checkpoint MAC) and move the head to it, with `head_mac`.
     fn audit_append(&mut self, entry: &AuditEntry, head_mac: &str) -> Result<()>;
+    /// Append consecutive entries (already chained, in order) and move the head to the
+    /// last one, with `head_mac`: group commit, one head update for the whole batch.
+    fn audit_append_many(&mut self, entries: &[AuditEntry], head_mac: &str) -> Result<()>;
     /// Set the MAC of the current head (store creation and upgrade only).
     fn audit_set_head_mac(&mut self, mac: &str) -> Result<()>;
     /// Entries matching `filter`, in sequence order.
     fn audit_entries(&mut self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+    /// A server record by kind and name.
+    fn record_get(&mut self, kind: &str, name: &str) -> Result<Option<RecordRow>>;
+    /// Insert or replace a server record.
+    fn record_put(&mut self, row: &RecordRow) -> Result<()>;
+    /// Delete a server record; `false` when there was none.
+    fn record_delete(&mut self, kind: &str, name: &str) -> Result<bool>;
+    /// The records of `kind` whose name starts with `prefix`, by name.
+    fn record_list(&mut self, kind: &str, prefix: &str) -> Result<Vec<RecordRow>>;
 }
 
 /// A transaction body. Returning an error rolls the transaction back.
@@ -127,4 +153,9 @@ pub trait Backend: Send {
     fn write(&mut self, f: &mut TxFn<'_>) -> Result<()>;
     /// Run `f` in a read-only, consistent-snapshot transaction.
     fn read(&mut self, f: &mut TxFn<'_>) -> Result<()>;
+    /// False once the connection is known to be broken (a pool then drops it rather than
+    /// handing it out again). Cheap: no round trip.
+    fn is_healthy(&self) -> bool {
+        true
+    }
 }

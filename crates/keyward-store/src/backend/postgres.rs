@@ -5,10 +5,11 @@
 //! in `REPEATABLE READ, READ ONLY` snapshots. A store may live in its own schema
 //! (`?schema=NAME` on the URL as parsed by [`crate::Location`], or [`PgBackend::open`]).
 
+use super::pg_tls::PgConnect;
 use super::postgres_tx::PgTx;
 use super::{Backend, TxFn, GENESIS_HASH};
 use crate::error::{ErrorKind, Result, StoreError};
-use postgres::{Client, IsolationLevel, NoTls, Statement};
+use postgres::{Client, IsolationLevel, Statement};
 use std::collections::HashMap;
 
 /// Versioned migrations, applied in order at open. Never edit a released one; append.
@@ -72,6 +73,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
      ALTER TABLE secrets ADD COLUMN head_mac TEXT;
      ALTER TABLE audit ADD COLUMN checkpoint TEXT;
      ALTER TABLE audit_head ADD COLUMN mac TEXT;",
+    ),
+    (
+        3,
+        "CREATE TABLE records (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body BYTEA NOT NULL,
+        mac TEXT NOT NULL,
+        PRIMARY KEY (kind, name)
+     );",
     ),
 ];
 
@@ -166,16 +177,21 @@ enum Existing {
 }
 
 impl PgBackend {
-    /// Connect to `url` (a `postgres://` URL without keyward's own parameters), use
+    /// Connect to `url` (a `postgres://` URL without keyward's own parameters; its
+    /// `sslmode`/`sslrootcert` are honoured as libpq does, see [`super::pg_tls`]), use
     /// `schema` when given (created with `create`), and apply migrations. Without `create`
     /// an empty database is [`ErrorKind::NotInitialized`]; a database holding tables named
     /// like keyward's that are not a keyward store is [`ErrorKind::Foreign`] either way.
     pub fn open(url: &str, schema: Option<&str>, create: bool) -> Result<PgBackend> {
         let shown = redact_url(url);
+        // The driver's causes in the message (a TLS failure's reason is two levels down).
         let fail = |e: postgres::Error| {
-            StoreError::with_source(ErrorKind::Backend, format!("cannot open store {shown}"), e)
+            StoreError::new(
+                ErrorKind::Backend,
+                format!("cannot open store {shown}: {}", super::pg_tls::describe(&e)),
+            )
         };
-        let mut client = Client::connect(url, NoTls).map_err(fail)?;
+        let mut client = PgConnect::parse(url)?.connect().map_err(fail)?;
         if let Some(schema) = schema {
             if !valid_schema(schema) {
                 return Err(StoreError::new(
@@ -309,6 +325,10 @@ impl Backend for PgBackend {
         })?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn is_healthy(&self) -> bool {
+        !self.client.is_closed()
     }
 
     fn read(&mut self, f: &mut TxFn<'_>) -> Result<()> {

@@ -1,6 +1,6 @@
 //! The PostgreSQL backend's transactions: row-level reads and writes ([`Tx`]).
 
-use super::{AuditHead, SecretRow, Tx, VersionRow, WrappedKeyRow};
+use super::{AuditHead, RecordRow, SecretRow, Tx, VersionRow, WrappedKeyRow};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::model::{AuditEntry, AuditFilter, SecretMeta, Stage, VersionInfo};
 use postgres::{Row, Statement, Transaction};
@@ -328,32 +328,77 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn audit_append(&mut self, e: &AuditEntry, head_mac: &str) -> Result<()> {
-        let s = self.stmt(
-            "INSERT INTO audit (seq, time, actor, action, path, version, outcome, remote, detail,
-                value_hmac, prev_hash, hash, checkpoint)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )?;
-        self.tx.execute(
-            &s,
-            &[
-                &(e.seq as i64),
-                &e.time,
-                &e.actor,
-                &e.action,
-                &e.path,
-                &e.version.map(|v| v as i64),
-                &e.outcome,
-                &e.remote,
-                &e.detail,
-                &e.value_hmac,
-                &e.prev_hash,
-                &e.hash,
-                &e.checkpoint,
-            ],
-        )?;
+        self.audit_append_many(std::slice::from_ref(e), head_mac)
+    }
+
+    fn audit_append_many(&mut self, entries: &[AuditEntry], head_mac: &str) -> Result<()> {
+        let Some(last) = entries.last() else {
+            return Ok(());
+        };
+        if entries.len() == 1 {
+            let e = last;
+            let s = self.stmt(
+                "INSERT INTO audit (seq, time, actor, action, path, version, outcome, remote, detail,
+                    value_hmac, prev_hash, hash, checkpoint)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )?;
+            self.tx.execute(
+                &s,
+                &[
+                    &(e.seq as i64),
+                    &e.time,
+                    &e.actor,
+                    &e.action,
+                    &e.path,
+                    &e.version.map(|v| v as i64),
+                    &e.outcome,
+                    &e.remote,
+                    &e.detail,
+                    &e.value_hmac,
+                    &e.prev_hash,
+                    &e.hash,
+                    &e.checkpoint,
+                ],
+            )?;
+        } else {
+            // One round trip for the whole batch: thirteen column arrays unnested into rows.
+            let s = self.stmt(
+                "INSERT INTO audit (seq, time, actor, action, path, version, outcome, remote, detail,
+                    value_hmac, prev_hash, hash, checkpoint)
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[],
+                    $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[],
+                    $12::TEXT[], $13::TEXT[])",
+            )?;
+            let col = |f: fn(&AuditEntry) -> Option<String>| -> Vec<Option<String>> {
+                entries.iter().map(f).collect()
+            };
+            let seqs: Vec<i64> = entries.iter().map(|e| e.seq as i64).collect();
+            let versions: Vec<Option<i64>> = entries
+                .iter()
+                .map(|e| e.version.map(|v| v as i64))
+                .collect();
+            self.tx.execute(
+                &s,
+                &[
+                    &seqs,
+                    &col(|e| Some(e.time.clone())),
+                    &col(|e| Some(e.actor.clone())),
+                    &col(|e| Some(e.action.clone())),
+                    &col(|e| e.path.clone()),
+                    &versions,
+                    &col(|e| Some(e.outcome.clone())),
+                    &col(|e| e.remote.clone()),
+                    &col(|e| e.detail.clone()),
+                    &col(|e| e.value_hmac.clone()),
+                    &col(|e| Some(e.prev_hash.clone())),
+                    &col(|e| Some(e.hash.clone())),
+                    &col(|e| e.checkpoint.clone()),
+                ],
+            )?;
+        }
         let s = self.stmt("UPDATE audit_head SET seq = $1, hash = $2, mac = $3 WHERE id = 1")?;
         self.tx
-            .execute(&s, &[&(e.seq as i64), &e.hash, &head_mac])?;
+            .execute(&s, &[&(last.seq as i64), &last.hash, &head_mac])?;
         Ok(())
     }
 
@@ -368,5 +413,48 @@ impl Tx for PgTx<'_, '_> {
             .tx
             .query(&s, &[&path_eq, &path_prefix, &filter.since.as_deref()])?;
         Ok(rows.iter().map(audit_row).collect())
+    }
+
+    fn record_get(&mut self, kind: &str, name: &str) -> Result<Option<RecordRow>> {
+        let s =
+            self.stmt("SELECT kind, name, body, mac FROM records WHERE kind = $1 AND name = $2")?;
+        Ok(self
+            .tx
+            .query_opt(&s, &[&kind, &name])?
+            .as_ref()
+            .map(record_row))
+    }
+
+    fn record_put(&mut self, row: &RecordRow) -> Result<()> {
+        let s = self.stmt(
+            "INSERT INTO records (kind, name, body, mac) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (kind, name) DO UPDATE SET body = excluded.body, mac = excluded.mac",
+        )?;
+        self.tx
+            .execute(&s, &[&row.kind, &row.name, &row.body, &row.mac])?;
+        Ok(())
+    }
+
+    fn record_delete(&mut self, kind: &str, name: &str) -> Result<bool> {
+        let s = self.stmt("DELETE FROM records WHERE kind = $1 AND name = $2")?;
+        Ok(self.tx.execute(&s, &[&kind, &name])? > 0)
+    }
+
+    fn record_list(&mut self, kind: &str, prefix: &str) -> Result<Vec<RecordRow>> {
+        let s = self.stmt(
+            "SELECT kind, name, body, mac FROM records
+             WHERE kind = $1 AND left(name, length($2)) = $2 ORDER BY name COLLATE \"C\"",
+        )?;
+        let rows = self.tx.query(&s, &[&kind, &prefix])?;
+        Ok(rows.iter().map(record_row).collect())
+    }
+}
+
+fn record_row(r: &Row) -> RecordRow {
+    RecordRow {
+        kind: r.get(0),
+        name: r.get(1),
+        body: r.get(2),
+        mac: r.get(3),
     }
 }

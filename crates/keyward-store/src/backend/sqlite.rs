@@ -71,6 +71,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
      ALTER TABLE audit ADD COLUMN checkpoint TEXT;
      ALTER TABLE audit_head ADD COLUMN mac TEXT;",
     ),
+    (
+        3,
+        "CREATE TABLE records (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body BLOB NOT NULL,
+        mac TEXT NOT NULL,
+        PRIMARY KEY (kind, name)
+     );",
+    ),
 ];
 
 /// A store in a SQLite file.

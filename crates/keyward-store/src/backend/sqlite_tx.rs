@@ -1,6 +1,6 @@
 //! The SQLite backend's transactions: row-level reads and writes ([`Tx`]).
 
-use super::{AuditHead, SecretRow, Tx, VersionRow, WrappedKeyRow};
+use super::{AuditHead, RecordRow, SecretRow, Tx, VersionRow, WrappedKeyRow};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::model::{AuditEntry, AuditFilter, SecretMeta, Stage, VersionInfo};
 use rusqlite::{params, OptionalExtension, Row};
@@ -301,27 +301,37 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn audit_append(&mut self, e: &AuditEntry, head_mac: &str) -> Result<()> {
+        self.audit_append_many(std::slice::from_ref(e), head_mac)
+    }
+
+    fn audit_append_many(&mut self, entries: &[AuditEntry], head_mac: &str) -> Result<()> {
+        let Some(last) = entries.last() else {
+            return Ok(());
+        };
         let sql = format!(
             "INSERT INTO audit ({AUDIT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
         );
-        self.tx.prepare_cached(&sql)?.execute(params![
-            e.seq as i64,
-            e.time,
-            e.actor,
-            e.action,
-            e.path,
-            e.version.map(|v| v as i64),
-            e.outcome,
-            e.remote,
-            e.detail,
-            e.value_hmac,
-            e.prev_hash,
-            e.hash,
-            e.checkpoint
-        ])?;
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        for e in entries {
+            stmt.execute(params![
+                e.seq as i64,
+                e.time,
+                e.actor,
+                e.action,
+                e.path,
+                e.version.map(|v| v as i64),
+                e.outcome,
+                e.remote,
+                e.detail,
+                e.value_hmac,
+                e.prev_hash,
+                e.hash,
+                e.checkpoint
+            ])?;
+        }
         self.tx
             .prepare_cached("UPDATE audit_head SET seq = ?1, hash = ?2, mac = ?3 WHERE id = 1")?
-            .execute(params![e.seq as i64, e.hash, head_mac])?;
+            .execute(params![last.seq as i64, last.hash, head_mac])?;
         Ok(())
     }
 
@@ -342,4 +352,50 @@ impl Tx for SqliteTx<'_> {
         let rows = stmt.query_map(params![path_eq, path_prefix, filter.since], audit_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
+
+    fn record_get(&mut self, kind: &str, name: &str) -> Result<Option<RecordRow>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT kind, name, body, mac FROM records WHERE kind = ?1 AND name = ?2",
+            )?
+            .query_row(params![kind, name], record_row)
+            .optional()?)
+    }
+
+    fn record_put(&mut self, row: &RecordRow) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO records (kind, name, body, mac) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (kind, name) DO UPDATE SET body = excluded.body, mac = excluded.mac",
+            )?
+            .execute(params![row.kind, row.name, row.body, row.mac])?;
+        Ok(())
+    }
+
+    fn record_delete(&mut self, kind: &str, name: &str) -> Result<bool> {
+        let n = self
+            .tx
+            .prepare_cached("DELETE FROM records WHERE kind = ?1 AND name = ?2")?
+            .execute(params![kind, name])?;
+        Ok(n > 0)
+    }
+
+    fn record_list(&mut self, kind: &str, prefix: &str) -> Result<Vec<RecordRow>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT kind, name, body, mac FROM records
+             WHERE kind = ?1 AND substr(name, 1, length(?2)) = ?2 ORDER BY name",
+        )?;
+        let rows = stmt.query_map(params![kind, prefix], record_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+fn record_row(r: &Row<'_>) -> rusqlite::Result<RecordRow> {
+    Ok(RecordRow {
+        kind: r.get(0)?,
+        name: r.get(1)?,
+        body: r.get(2)?,
+        mac: r.get(3)?,
+    })
 }

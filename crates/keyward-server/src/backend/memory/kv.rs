@@ -2,13 +2,13 @@
 
 use super::lock;
 use crate::backend::kv::{
-    check_cas, effective_max_versions, scheduled_deletion, versions_to_prune, VersionOp,
+    check_cas, children, effective_max_versions, scheduled_deletion, versions_to_prune, VersionOp,
 };
 use crate::backend::{
     BackendError, KvBackend, KvConfig, KvData, KvKey, KvMetadata, KvRead, KvVersion, MetadataPatch,
     OpContext,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
@@ -182,18 +182,11 @@ impl KvBackend for MemoryKv {
 
     fn list(&self, mount: &str, folder: &str) -> Result<Vec<String>, BackendError> {
         let keys = lock(&self.keys);
-        let mut out = BTreeSet::new();
-        for k in keys.keys().filter(|k| k.mount == mount) {
-            let Some(rest) = k.path.strip_prefix(folder) else {
-                continue;
-            };
-            match rest.find('/') {
-                Some(i) => out.insert(format!("{}/", &rest[..i])),
-                None if !rest.is_empty() => out.insert(rest.to_string()),
-                None => false,
-            };
-        }
-        Ok(out.into_iter().collect())
+        let paths = keys
+            .keys()
+            .filter(|k| k.mount == mount)
+            .map(|k| k.path.as_str());
+        Ok(children(paths, folder))
     }
 
     fn config(&self, mount: &str) -> Result<KvConfig, BackendError> {

