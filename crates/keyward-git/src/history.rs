@@ -3,7 +3,7 @@
 
 use crate::commits::{self, Selection};
 use crate::error::GitError;
-use crate::{read, repo, trees};
+use crate::{pack, read, repo, trees};
 use gix::objs::Find;
 use keyward_core::{Finding, GitOrigin};
 use keyward_scan::{ScanStats, Scanner};
@@ -22,6 +22,31 @@ pub struct HistoryOptions {
     pub max_file_size: u64,
     /// Paths (as first seen in history) to leave out: `.keywardignore` and `[scan] exclude`.
     pub exclude: Option<keyward_scan::source::PathFilter>,
+    /// How blob contents are read (the default decodes packs whole).
+    pub reader: BlobReader,
+}
+
+/// How a history scan reads the blobs it selected. Both give the same findings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BlobReader {
+    /// Decode each pack that holds enough selected blobs whole, in pack order, every delta
+    /// base once, on all threads; read the rest (loose objects, sparse packs) by id.
+    #[default]
+    Auto,
+    /// Read every blob by id through a delta-base cache (slower on real packs; kept as the
+    /// reference the pack reader is tested against).
+    Lookup,
+}
+
+impl BlobReader {
+    /// `KEYWARD_GIT_READER=lookup` selects [`BlobReader::Lookup`] (for benchmarks and
+    /// bisecting a difference); anything else, or unset, [`BlobReader::Auto`].
+    pub fn from_env() -> BlobReader {
+        match std::env::var("KEYWARD_GIT_READER").as_deref() {
+            Ok("lookup") => BlobReader::Lookup,
+            _ => BlobReader::Auto,
+        }
+    }
 }
 
 /// What a history scan produced besides the counters in [`ScanStats`].
@@ -63,41 +88,40 @@ pub fn scan_history(
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    // Workers scan while the walk is still finding blobs.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<read::Job>>(threads * 16);
-    let rx = Mutex::new(rx);
-    let (index, found) = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let objects = repo.objects.clone();
-                let rx = &rx;
-                s.spawn(move || read::worker(objects, scanner, rx, opts.max_file_size, stats))
-            })
-            .collect();
-        let mut batch = Vec::with_capacity(read::BATCH);
-        let mut on_blob = |i: usize, b: &trees::BlobOrigin, path: &Arc<str>| {
-            if opts.exclude.as_ref().is_some_and(|f| f.excludes(path)) {
-                return;
-            }
-            batch.push((i, b.id, path.clone()));
-            if batch.len() == read::BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(read::BATCH));
-                let _ = tx.send(full);
-            }
-        };
-        let index = trees::index_blobs(&repo, &set, &mut on_blob);
-        if !batch.is_empty() {
-            let _ = tx.send(batch);
+    let mut jobs: Vec<read::Job> = Vec::new();
+    let mut on_blob = |i: usize, b: &trees::BlobOrigin, path: &Arc<str>| {
+        if !opts.exclude.as_ref().is_some_and(|f| f.excludes(path)) {
+            jobs.push((i, b.id, path.clone()));
         }
-        drop(tx);
-        lap("trees walked");
-        let mut found = Vec::new();
-        for h in handles {
-            found.extend(h.join().expect("scan worker panicked"));
+    };
+    let index = trees::index_blobs(&repo, &set, &mut on_blob)?;
+    lap("trees walked");
+    let blob = read::BlobScan {
+        scanner,
+        max_size: opts.max_file_size,
+        stats,
+    };
+    let wanted = pack::Wanted::new(&jobs);
+    let found = Mutex::new(Vec::new());
+    let mut pack_errors = Vec::new();
+    if opts.reader == BlobReader::Auto {
+        for idx in pack::pack_indices(&repo) {
+            if let Err(e) =
+                pack::scan_pack(&idx, repo.object_hash(), &wanted, blob, threads, &found)
+            {
+                pack_errors.push(format!(
+                    "pack {} could not be decoded whole ({}); its blobs were read one by one",
+                    idx.file_name().unwrap_or_default().to_string_lossy(),
+                    crate::error::first_line(&e)
+                ));
+            }
         }
-        (index, found)
-    });
-    let index = index?;
+        lap("packs decoded");
+    }
+    let rest = wanted.remaining();
+    drop(wanted);
+    let mut found = found.into_inner().expect("findings lock");
+    found.extend(read::scan_jobs(&repo, rest, blob, threads));
     lap("blobs scanned");
     let mut out = HistoryScan {
         commits: set.commits.len(),
@@ -116,6 +140,7 @@ pub fn scan_history(
             set.missing
         ));
     }
+    out.warnings.extend(pack_errors);
     for (id, p) in &index.unreadable {
         out.warnings.push(format!(
             "tree {} at `{}` could not be read; its files were not scanned",

@@ -21,6 +21,7 @@ pub fn run(args: BaselineArgs) -> Result<u8> {
             threads: args.threads,
             max_file_size: opts.max_file_size,
             exclude: super::gitscan::path_filter(&args.path, &opts)?,
+            reader: keyward_git::BlobReader::from_env(),
         };
         let run = keyward_git::scan_history(&args.path, &scanner, &hopts, &stats)?;
         for w in &run.warnings {

@@ -73,6 +73,7 @@ pub fn collect(
         threads: opts.threads,
         max_file_size: opts.max_file_size,
         exclude: path_filter(&path, opts)?,
+        reader: keyward_git::BlobReader::from_env(),
     };
     let progress = Progress::start(stats.clone(), progress::enabled(args.no_progress));
     let run = keyward_git::scan_history(&path, scanner, &hopts, stats);
