@@ -323,3 +323,14 @@ pub enum HookCommand {
         path: PathBuf,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    /// clap checks every subcommand's flags for clashes (two `--strict`s, say) only when
+    /// that subcommand is parsed; this walks the whole tree so a clash fails here.
+    #[test]
+    fn every_subcommand_has_consistent_flags() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -245,6 +245,12 @@ fn item_02_a_hook_left_by_a_killed_rotation_is_stopped_before_the_step_repeats()
     let log = env.path().join("hooks.log");
     let mut first = spawn_cmd(&env, &["rotate", P]).spawn().unwrap();
     wait_for_file(&log);
+    // The shell creates the file before `echo` writes the line: wait for the whole line.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !fs::read_to_string(&log).unwrap_or_default().ends_with('\n') {
+        assert!(Instant::now() < deadline, "the hook never logged its start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     first.kill().unwrap(); // SIGKILL: the hook's process group lives on
     first.wait().unwrap();
     let orphan = fs::read_to_string(&log).unwrap();

@@ -20,9 +20,9 @@ pub struct ChecklistArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit 1 also when a pre-deployment item is unproven (neither proven nor attested).
-    #[arg(long)]
-    pub strict: bool,
+    // `--strict` (also `KEYWARD_STRICT=1`) comes with the store options in
+    // `evidence.store`: it refuses a master key file readable by others and, here, also
+    // fails a pre-deployment item that is unproven (neither proven nor attested).
 }
 
 /// Where the evidence comes from.

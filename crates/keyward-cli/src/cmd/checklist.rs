@@ -110,7 +110,7 @@ pub fn run(args: ChecklistArgs) -> Result<u8> {
     };
     let (c, _, _, _) = evaluate(&args.evidence)?;
     write_out(args.output.as_deref(), &render(&c))?;
-    Ok(exit_code(&c, args.strict))
+    Ok(exit_code(&c, args.evidence.store.strict_key_file))
 }
 
 fn sign_off(by: &str, accept_failures: bool, ev: &EvidenceArgs) -> Result<u8> {
