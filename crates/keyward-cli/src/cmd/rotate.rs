@@ -6,7 +6,8 @@ use crate::cli::{RotateArgs, RotateOpts, RotationCommand};
 use anyhow::{bail, Context, Result};
 use keyward_core::policy::Policy;
 use keyward_core::SecretBytes;
-use keyward_rotate::{clock, status, Aborted, Outcome, RotateErrorKind, Rotator, StatusRow};
+use keyward_rotate::due::describe;
+use keyward_rotate::{clock, Aborted, DueResult, Rotator, StatusRow};
 use keyward_store::{SecretPath, Store};
 use std::io::Read;
 
@@ -14,20 +15,6 @@ use std::io::Read;
 pub fn open_both(opts: &RotateOpts) -> Result<(Store, Policy)> {
     let (policy, _) = Policy::discover(opts.config.as_deref())?;
     Ok((open(&opts.store)?, policy))
-}
-
-fn rows(store: &mut Store, policy: &Policy, env: Option<&str>) -> Result<Vec<StatusRow>> {
-    let prefix = env.map(|e| format!("{e}/")).unwrap_or_default();
-    if let Some(e) = env {
-        keyward_store::validate_env(e)?;
-    }
-    let now = clock::now();
-    store
-        .list(&prefix, false)?
-        .iter()
-        .filter(|m| m.current_version > 0 || m.state != "{}")
-        .map(|m| Ok(status(policy, m, now)?))
-        .collect()
 }
 
 /// Run `keyward rotation …`.
@@ -38,7 +25,7 @@ pub fn rotation(cmd: RotationCommand) -> Result<u8> {
                 bail!("unknown format `{format}` (human or json)");
             }
             let (mut store, policy) = open_both(&opts)?;
-            let rows = rows(&mut store, &policy, env.as_deref())?;
+            let rows = keyward_rotate::status_rows(&mut store, &policy, env.as_deref())?;
             if format == "json" {
                 let doc =
                     serde_json::json!({"version": 1, "now": clock::now_text(), "secrets": rows});
@@ -88,32 +75,6 @@ fn print_status(rows: &[StatusRow]) {
             },
             r.last_error.as_deref().unwrap_or("-")
         );
-    }
-}
-
-fn describe(path: &SecretPath, out: &Outcome) -> String {
-    match out {
-        Outcome::Nothing => format!("{path}: nothing to do"),
-        Outcome::InGrace {
-            version,
-            grace_until,
-        } => {
-            format!("{path}: version {version} is current; the previous value stays valid until {grace_until}")
-        }
-        Outcome::Finished { version } => {
-            format!("{path}: rotation finished; version {version} is current")
-        }
-        Outcome::AwaitingConfirm { steps } => {
-            let mut s = format!("{path}: manual rotation — follow these steps, then run `keyward rotate confirm {path}`:");
-            for (i, step) in steps.iter().enumerate() {
-                s.push_str(&format!(
-                    "\n  {}. {}",
-                    i + 1,
-                    step.replace("ENV/NAME", &path.to_string())
-                ));
-            }
-            s
-        }
     }
 }
 
@@ -190,47 +151,18 @@ fn describe_abort(path: &SecretPath, out: &Aborted) -> String {
 }
 
 fn due(store: &mut Store, policy: &Policy, env: Option<&str>) -> Result<u8> {
-    let rows = rows(store, policy, env)?;
-    let (mut ok, mut failed, mut skipped) = (0, 0, 0);
-    for r in rows.iter().filter(|r| r.needs_work()) {
-        let path: SecretPath = r.path.parse()?;
-        if r.target == "none" {
-            eprintln!("keyward: {path}: due, but no rotation target is configured (skipped)");
-            skipped += 1;
-            continue;
-        }
-        let mut rot = Rotator::new(store, policy);
-        let result = if r.grace_expired
-            || r.lease_stale
-            || matches!(r.state.as_str(), "created" | "set" | "tested")
-        {
-            rot.resume(&path)
-                .and_then(|o| match (&o, r.schedule.as_str()) {
-                    (Outcome::Finished { .. } | Outcome::Nothing, "overdue" | "due") => {
-                        rot.rotate(&path)
-                    }
-                    _ => Ok(o),
-                })
-        } else {
-            rot.rotate(&path)
-        };
-        match result {
-            Ok(out) => {
-                ok += 1;
-                eprintln!("keyward: {}", describe(&path, &out));
-            }
-            // Another process owns this rotation (its lease is live): not ours to touch,
-            // and not a failure; the next run picks it up if that process dies.
-            Err(e) if e.kind() == RotateErrorKind::Busy => {
-                skipped += 1;
-                eprintln!("keyward: {path}: skipped: {e}");
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!("keyward: {path}: rotation failed: {e}");
-            }
+    let report = keyward_rotate::run_due(store, policy, env)?;
+    for item in &report.items {
+        let path = &item.path;
+        match &item.result {
+            DueResult::Done(out) => eprintln!("keyward: {}", describe(path, out)),
+            // No target, or another process owns this rotation (its lease is live): not
+            // ours to touch, and not a failure; the next run picks it up.
+            DueResult::Skipped(why) => eprintln!("keyward: {path}: skipped: {why}"),
+            DueResult::Failed(e) => eprintln!("keyward: {path}: rotation failed: {e}"),
         }
     }
+    let (ok, failed, skipped) = report.counts();
     eprintln!("keyward: rotate --due: {ok} done, {failed} failed, {skipped} skipped");
     Ok(if failed > 0 { EXIT_FINDINGS } else { EXIT_OK })
 }
