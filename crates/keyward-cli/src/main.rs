@@ -12,6 +12,9 @@ mod progress;
 use clap::Parser;
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     install_panic_hook();
     let cli = cli::Cli::parse();

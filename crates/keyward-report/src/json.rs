@@ -36,8 +36,13 @@ pub fn finding(r: &Report<'_>, f: &keyward_core::Finding) -> Value {
 
 /// Render the whole report.
 pub fn render(r: &Report<'_>) -> String {
+    crate::to_text(&document(r))
+}
+
+/// The whole report as a JSON document (what [`render`] writes).
+pub fn document(r: &Report<'_>) -> Value {
     let s = r.summary;
-    let v = json!({
+    json!({
         "version": SCHEMA_VERSION,
         "tool": {"name": "keyward", "version": env!("CARGO_PKG_VERSION")},
         "findings": r.findings.iter().map(|f| finding(r, f)).collect::<Vec<_>>(),
@@ -58,8 +63,5 @@ pub fn render(r: &Report<'_>) -> String {
             "duration_ms": s.duration_ms,
             "notes": s.notes,
         }
-    });
-    let mut out = serde_json::to_string_pretty(&v).expect("JSON values serialize");
-    out.push('\n');
-    out
+    })
 }

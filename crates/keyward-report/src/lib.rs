@@ -131,4 +131,27 @@ impl Report<'_> {
             Format::Sarif => sarif::render(self),
         }
     }
+
+    /// Render in `format`, letting `extend` add to the JSON or SARIF document before it is
+    /// written (e.g. [`objects::attach`]); human output is rendered as by [`Report::render`].
+    pub fn render_extended(
+        &self,
+        format: Format,
+        extend: impl FnOnce(&mut serde_json::Value, Format),
+    ) -> String {
+        let mut doc = match format {
+            Format::Human => return human::render(self),
+            Format::Json => json::document(self),
+            Format::Sarif => sarif::document(self),
+        };
+        extend(&mut doc, format);
+        to_text(&doc)
+    }
+}
+
+/// A JSON document as the reports write it: pretty-printed, ending in a newline.
+pub(crate) fn to_text(doc: &serde_json::Value) -> String {
+    let mut out = serde_json::to_string_pretty(doc).expect("JSON values serialize");
+    out.push('\n');
+    out
 }

@@ -1,6 +1,6 @@
 //! The `object` of infrastructure findings (`keyward infra`): which Kubernetes object,
 //! compose service or Dockerfile stage a finding is about. Kept apart from the base
-//! formats: a rendered JSON or SARIF report is extended here, finding by finding, so the
+//! formats: a JSON or SARIF report document is extended here before it is written, so the
 //! shared schema stays owned by `json.rs` and `sarif.rs`.
 
 use crate::Format;
@@ -41,18 +41,15 @@ impl ObjectInfo {
     }
 }
 
-/// Add `object` to every finding of a rendered report; `objects[i]` belongs to the i-th
-/// finding (JSON `findings`, SARIF `results`). JSON findings get an `object` field; SARIF
-/// results get `properties.object` and a `logicalLocations` entry. Human output is
-/// returned unchanged (its titles name the object).
-pub fn attach(rendered: &str, format: Format, objects: &[Option<ObjectInfo>]) -> String {
+/// Add `object` to every finding of a report document (see [`crate::Report::render_extended`]);
+/// `objects[i]` belongs to the i-th finding (JSON `findings`, SARIF `results`). JSON findings
+/// get an `object` field; SARIF results get `properties.object` and a `logicalLocations`
+/// entry. Human output needs nothing (its titles name the object).
+pub fn attach(doc: &mut Value, format: Format, objects: &[Option<ObjectInfo>]) {
     let list = match format {
-        Format::Human => return rendered.to_string(),
+        Format::Human => return,
         Format::Json => "/findings",
         Format::Sarif => "/runs/0/results",
-    };
-    let Ok(mut doc) = serde_json::from_str::<Value>(rendered) else {
-        return rendered.to_string();
     };
     if let Some(Value::Array(items)) = doc.pointer_mut(list) {
         for (item, object) in items.iter_mut().zip(objects) {
@@ -72,9 +69,6 @@ pub fn attach(rendered: &str, format: Format, objects: &[Option<ObjectInfo>]) ->
             }
         }
     }
-    let mut out = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
-    out.push('\n');
-    out
 }
 
 #[cfg(test)]
@@ -92,9 +86,10 @@ mod tests {
 
     #[test]
     fn json_findings_get_objects_in_order() {
-        let text = r#"{"version": 1, "findings": [{"rule": "a"}, {"rule": "b"}]}"#;
-        let out = attach(text, Format::Json, &[Some(web()), None]);
-        let v: Value = serde_json::from_str(&out).unwrap();
+        let mut v: Value =
+            serde_json::from_str(r#"{"version": 1, "findings": [{"rule": "a"}, {"rule": "b"}]}"#)
+                .unwrap();
+        attach(&mut v, Format::Json, &[Some(web()), None]);
         assert_eq!(v["findings"][0]["object"]["container"], "app");
         assert_eq!(v["findings"][0]["object"]["namespace"], "shop");
         assert!(v["findings"][1]["object"].is_null());
@@ -104,14 +99,16 @@ mod tests {
     #[test]
     fn sarif_results_get_logical_locations() {
         let text = r#"{"runs": [{"results": [{"ruleId": "a", "locations": [{"physicalLocation": {}}], "properties": {}}]}]}"#;
-        let out = attach(text, Format::Sarif, &[Some(web())]);
-        let v: Value = serde_json::from_str(&out).unwrap();
+        let mut v: Value = serde_json::from_str(text).unwrap();
+        attach(&mut v, Format::Sarif, &[Some(web())]);
         let r = &v["runs"][0]["results"][0];
         assert_eq!(r["properties"]["object"]["kind"], "Deployment");
         assert_eq!(
             r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
             "Deployment/shop/web/app"
         );
-        assert_eq!(attach("plain text", Format::Human, &[]), "plain text");
+        let mut plain = json!("plain text");
+        attach(&mut plain, Format::Human, &[Some(web())]);
+        assert_eq!(plain, json!("plain text"));
     }
 }

@@ -27,6 +27,11 @@ pub(crate) fn security_severity(s: Severity) -> &'static str {
 
 /// Render a SARIF 2.1.0 log with one run.
 pub fn render(r: &Report<'_>) -> String {
+    crate::to_text(&document(r))
+}
+
+/// The SARIF log as a JSON document (what [`render`] writes).
+pub fn document(r: &Report<'_>) -> Value {
     let mut index = HashMap::new();
     let mut rules: Vec<Value> = Vec::new();
     let mut add_rule = |id: &str, title: &str, sev: Severity, desc: Option<&str>| {
@@ -86,8 +91,8 @@ pub fn render(r: &Report<'_>) -> String {
 }
 
 /// A SARIF 2.1.0 log with one keyward run of `rules` and `results`.
-pub(crate) fn log(rules: Vec<Value>, results: Vec<Value>) -> String {
-    let v = json!({
+pub(crate) fn log(rules: Vec<Value>, results: Vec<Value>) -> Value {
+    json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -99,10 +104,7 @@ pub(crate) fn log(rules: Vec<Value>, results: Vec<Value>) -> String {
             }},
             "results": results,
         }]
-    });
-    let mut out = serde_json::to_string_pretty(&v).expect("JSON values serialize");
-    out.push('\n');
-    out
+    })
 }
 
 /// A relative URI for a path (forward slashes, spaces escaped).

@@ -57,5 +57,5 @@ pub fn render(r: &DepsReport<'_>) -> String {
             }));
         }
     }
-    log(rules, results)
+    crate::to_text(&log(rules, results))
 }
