@@ -118,6 +118,9 @@ pub trait Tx {
     fn wrapped_keys(&mut self) -> Result<Vec<WrappedKeyRow>>;
     /// Replace one wrapped data key.
     fn set_wrapped_key(&mut self, secret_id: i64, version: u64, wrapped: &[u8]) -> Result<()>;
+    /// Delete a version's sealed value and wrapped data key (both become empty); the row
+    /// and its stage stay.
+    fn wipe_version(&mut self, secret_id: i64, version: u64) -> Result<()>;
     /// The chain head: last sequence number, its hash ([`GENESIS_HASH`] when empty) and
     /// its MAC.
     fn audit_head(&mut self) -> Result<AuditHead>;
