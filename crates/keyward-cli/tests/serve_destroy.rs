@@ -23,8 +23,15 @@ fn write(s: &server::Server, root: &str, value: &str) {
     assert_eq!(r.status, 200, "{r:?}");
 }
 
-/// The flow on any store; `rows` reads the raw table.
-fn check(d: &Path, store: &str, rows: impl Fn() -> Rows) {
+/// The flow on any store; `rows` reads the raw table, `sealed(v)` version v's ciphertext,
+/// `files` the raw bytes of the database files (empty when they are not reachable).
+fn check(
+    d: &Path,
+    store: &str,
+    rows: impl Fn() -> Rows,
+    sealed: impl Fn(i64) -> Vec<u8>,
+    files: impl Fn() -> Vec<u8>,
+) {
     let s = serve(d, store, &[], &[]);
     let out = ok(
         d,
@@ -40,6 +47,8 @@ fn check(d: &Path, store: &str, rows: impl Fn() -> Rows) {
     let before = rows();
     assert_eq!(before.len(), 3, "{before:?}");
     assert!(before.iter().all(|r| r.2 > 0 && r.3 > 0), "{before:?}");
+    let old = sealed(1);
+    let found = |hay: &[u8]| hay.windows(old.len()).any(|w| w == old.as_slice());
 
     // destroy version 1 → its sealed bytes are gone, its row (number, stage) stays.
     let r = s.req(
@@ -54,6 +63,10 @@ fn check(d: &Path, store: &str, rows: impl Fn() -> Rows) {
     assert_eq!((after[0].0, after[0].2, after[0].3), (1, 0, 0), "{after:?}");
     assert_eq!(after[0].1, before[0].1, "the stage is kept");
     assert!(after[1].3 > 0 && after[2].3 > 0, "{after:?}");
+    assert!(
+        !found(&files()),
+        "version 1's sealed bytes are still in the database files"
+    );
     let r = s.req(
         "GET",
         "/v1/secret/data/production/API_KEY?version=1",
@@ -134,9 +147,24 @@ fn sqlite_destroy_deletes_the_ciphertext() {
         .map(Result::unwrap)
         .collect()
     };
-    check(d, &store, rows);
-    // The file itself holds no trace of the destroyed value's sealed bytes: a checkpoint
-    // folds the WAL in, then the rows above are all there is.
+    let sealed = |v: i64| -> Vec<u8> {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.query_row(
+            "SELECT v.ciphertext FROM versions v JOIN secrets s ON s.id = v.secret_id
+             WHERE s.name = 'API_KEY' AND v.version = ?1",
+            [v],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    // The store file and its write-ahead log, byte for byte.
+    let files = || -> Vec<u8> {
+        let mut all = std::fs::read(&db).unwrap();
+        all.extend(std::fs::read(d.join("store.db-wal")).unwrap_or_default());
+        all
+    };
+    assert!(files().len() > 4096);
+    check(d, &store, rows, sealed, files);
 }
 
 #[test]
@@ -171,7 +199,20 @@ fn postgres_destroy_deletes_the_ciphertext() {
         })
         .collect()
     };
-    check(d, &store, rows);
+    let sealed = |v: i64| -> Vec<u8> {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.query_one(
+            &format!(
+                "SELECT v.ciphertext FROM {schema}.versions v JOIN {schema}.secrets s ON s.id = v.secret_id
+                 WHERE s.name = 'API_KEY' AND v.version = $1"
+            ),
+            &[&v],
+        )
+        .unwrap()
+        .get(0)
+    };
+    // PostgreSQL's files belong to the server (old row versions stay until vacuum).
+    check(d, &store, rows, sealed, Vec::new);
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let _ = c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
 }

@@ -94,6 +94,16 @@ impl Store {
             Ok(done)
         });
         self.ctx.actor = saved;
-        result.inspect_err(|e| self.log_failure("destroy", Some(path), None, e))
+        let done = result.inspect_err(|e| self.log_failure("destroy", Some(path), None, e))?;
+        if !done.is_empty() {
+            match self.backend.scrub() {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(
+                    "destroyed versions: the write-ahead log could not be truncated yet (a reader is active); the next checkpoint overwrites it"
+                ),
+                Err(e) => tracing::warn!(error = %e, "destroyed versions: checkpoint failed"),
+            }
+        }
+        Ok(done)
     }
 }

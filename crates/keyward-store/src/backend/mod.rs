@@ -161,4 +161,11 @@ pub trait Backend: Send {
     fn is_healthy(&self) -> bool {
         true
     }
+    /// After destroying values: push old copies of deleted content out of the places the
+    /// database keeps them (SQLite: checkpoint the write-ahead log into the file, where
+    /// `secure_delete` zeroed the freed bytes, and truncate the log). Returns whether it
+    /// completed (a busy reader can keep SQLite from truncating). Default: nothing to do.
+    fn scrub(&mut self) -> Result<bool> {
+        Ok(true)
+    }
 }
