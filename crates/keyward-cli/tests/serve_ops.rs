@@ -327,3 +327,102 @@ fn two_replicas_on_one_postgres_store_rotate_once() {
     assert!(rotated, "no replica rotated the overdue secret");
     assert_eq!(n, 1, "rotated {n} times by two replicas");
 }
+
+/// A webhook receiver on a free port: every POST body, as JSON, on the channel.
+fn receiver() -> (String, std::sync::mpsc::Receiver<Value>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", l.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut r = BufReader::new(conn.try_clone().unwrap());
+            let mut len = 0;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            if let Ok(v) = serde_json::from_slice(&body) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn the_scheduler_alerts_on_a_failed_and_an_overdue_rotation_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (url, alerts) = receiver();
+    let toml = format!(
+        "[variables.PARTNER_API_KEY.rotation]\ninterval_days = 30\n\
+         [variables.PARTNER_API_KEY.rotation.target]\ntype = \"command\"\nset = \"exit 3\"\n\n\
+         [variables.LEGACY_API_KEY.rotation]\ninterval_days = 30\n\n\
+         [server]\nrotation_check = \"1s\"\n\
+         [[server.alerts.webhooks]]\nurl = \"{url}\"\nevents = [\"rotation-failed\", \"rotation-overdue\"]\n"
+    );
+    std::fs::write(d.join("keyward.toml"), toml).unwrap();
+    let store = d.join("store.db").display().to_string();
+    ok(d, &store, &["store", "init"], "");
+    for name in ["PARTNER_API_KEY", "LEGACY_API_KEY"] {
+        let path = format!("production/{name}");
+        ok(
+            d,
+            &store,
+            &["secret", "set", &path],
+            "sk-old-value-123456\n",
+        );
+        age(&store, &path);
+    }
+    let _s = serve(d, &store, &[], &[]);
+    let mut got = Vec::new();
+    let end = Instant::now() + Duration::from_secs(20);
+    while got.len() < 2 && Instant::now() < end {
+        if let Ok(v) = alerts.recv_timeout(Duration::from_millis(500)) {
+            got.push(v);
+        }
+    }
+    // Several more ticks: neither alert repeats while nothing changes.
+    std::thread::sleep(Duration::from_secs(3));
+    got.extend(alerts.try_iter());
+    let events: Vec<(String, String)> = got
+        .iter()
+        .map(|a| {
+            (
+                a["event"].as_str().unwrap_or("").to_string(),
+                a["details"]["path"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        events.contains(&(
+            "rotation-failed".into(),
+            "production/PARTNER_API_KEY".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        events.contains(&(
+            "rotation-overdue".into(),
+            "production/LEGACY_API_KEY".into()
+        )),
+        "{got:?}"
+    );
+    assert_eq!(events.len(), 2, "alerts repeated: {got:?}");
+    let text = serde_json::to_string(&got).unwrap();
+    assert!(
+        !text.contains("sk-old-value"),
+        "a value in an alert: {text}"
+    );
+}
