@@ -346,6 +346,24 @@ mod tests {
     }
 
     #[test]
+    fn rotation_check_defaults_to_a_minute_and_zero_disables_it() {
+        let resolve = |t: &str| {
+            ServerConfig::from_section(&section(t), Path::new("."), |_| None)
+                .unwrap()
+                .rotation_check
+        };
+        assert_eq!(resolve("[server]\n"), Duration::from_secs(60));
+        assert_eq!(
+            resolve("[server]\nrotation_check = \"5m\"\n"),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            resolve("[server]\nrotation_check = \"0\"\n"),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
     fn bad_values_are_one_line_errors_naming_the_key() {
         let cases = [
             (
@@ -355,6 +373,10 @@ mod tests {
             (
                 "[server.tokens]\nmax_ttl = \"forever\"\n",
                 "tokens.max_ttl: invalid duration `forever`",
+            ),
+            (
+                "[server]\nrotation_check = \"often\"\n",
+                "rotation_check: invalid duration `often`",
             ),
             (
                 "[server.limits]\nredis_url_env = \"NOPE\"\n",
