@@ -85,6 +85,8 @@ pub struct ServerConfig {
     pub policies: BTreeMap<String, Policy>,
     /// The JWT auth method.
     pub jwt: JwtSettings,
+    /// How often the rotation scheduler runs (`Duration::ZERO`: never).
+    pub rotation_check: Duration,
 }
 
 impl Default for ServerConfig {
@@ -101,6 +103,7 @@ impl Default for ServerConfig {
             webhooks: Vec::new(),
             policies: BTreeMap::new(),
             jwt: JwtSettings::default(),
+            rotation_check: Duration::from_secs(60),
         }
     }
 }
@@ -190,6 +193,7 @@ impl ServerConfig {
         if let Some(p) = &s.limits.redis_key_prefix {
             c.redis_prefix = p.clone();
         }
+        c.rotation_check = duration("rotation_check", &s.rotation_check, c.rotation_check)?;
         let a = &s.alerts;
         c.alerts.failed_auth_threshold = a.failed_auth_threshold.unwrap_or(5).max(1);
         c.alerts.failed_auth_window = duration(
@@ -342,6 +346,24 @@ mod tests {
     }
 
     #[test]
+    fn rotation_check_defaults_to_a_minute_and_zero_disables_it() {
+        let resolve = |t: &str| {
+            ServerConfig::from_section(&section(t), Path::new("."), |_| None)
+                .unwrap()
+                .rotation_check
+        };
+        assert_eq!(resolve("[server]\n"), Duration::from_secs(60));
+        assert_eq!(
+            resolve("[server]\nrotation_check = \"5m\"\n"),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            resolve("[server]\nrotation_check = \"0\"\n"),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
     fn bad_values_are_one_line_errors_naming_the_key() {
         let cases = [
             (
@@ -351,6 +373,10 @@ mod tests {
             (
                 "[server.tokens]\nmax_ttl = \"forever\"\n",
                 "tokens.max_ttl: invalid duration `forever`",
+            ),
+            (
+                "[server]\nrotation_check = \"often\"\n",
+                "rotation_check: invalid duration `often`",
             ),
             (
                 "[server.limits]\nredis_url_env = \"NOPE\"\n",

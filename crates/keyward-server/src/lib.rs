@@ -9,6 +9,8 @@
 //! - [`token`], [`policy`], [`jwt`]: hashed tokens, ACL policies, JWT login.
 //! - [`ratelimit`], [`alerts`], [`audit`]: GCRA limits (local or Redis), webhook alerts,
 //!   group-committed audit.
+//! - [`ops`]: keyward's own operations (rotation, revocation, incidents) behind
+//!   `/v1/keyward/`, and the rotation scheduler.
 //! - [`serve`]: TLS (rustls) or loopback HTTP, graceful shutdown; [`logging`].
 
 pub mod alerts;
@@ -21,6 +23,7 @@ pub mod jwt;
 pub mod launch;
 pub mod logging;
 pub mod metrics;
+pub mod ops;
 pub mod policy;
 pub mod ratelimit;
 pub mod serve;

@@ -67,12 +67,12 @@ impl Store {
                 let rows = tx.versions(row.id)?;
                 head::check(tx, ctx, &row, rows.iter().map(|v| &v.info))?;
                 let value = match rows.iter().find(|r| Some(r.info.version) == want) {
-                    Some(r) => Some(Revealed {
+                    Some(r) if !crate::destroy::is_destroyed(r) => Some(Revealed {
                         version: r.info.version,
                         stage: r.info.stage,
                         value: unseal(ctx, path, r)?,
                     }),
-                    None => None,
+                    _ => None,
                 };
                 (rows.into_iter().map(|r| r.info).collect(), value)
             } else {

@@ -44,6 +44,7 @@ pub mod backend;
 pub mod clock;
 pub mod crypto;
 mod deferred;
+mod destroy;
 mod error;
 mod head;
 pub mod integrity;

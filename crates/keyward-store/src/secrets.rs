@@ -150,6 +150,9 @@ pub(crate) fn reveal(
 }
 
 pub(crate) fn unseal(ctx: &Ctx, path: &SecretPath, row: &VersionRow) -> Result<SecretBytes> {
+    if crate::destroy::is_destroyed(row) {
+        return Err(crate::destroy::destroyed(path, row.info.version));
+    }
     crypto::open_value(
         &ctx.kek,
         path,

@@ -318,7 +318,12 @@ impl Store {
             // Every head must verify under the old key before it is re-MACed under the new
             // one: a rekey never blesses a head changed behind keyward's back.
             crate::head::remac_all(tx, &ctx.head_key, &new_head_key)?;
-            let rows = tx.wrapped_keys()?;
+            // Destroyed versions have no data key left to move.
+            let rows: Vec<_> = tx
+                .wrapped_keys()?
+                .into_iter()
+                .filter(|r| !r.wrapped_key.is_empty())
+                .collect();
             for row in &rows {
                 let path: SecretPath = row.path.parse().map_err(|_| {
                     StoreError::new(

@@ -1,6 +1,7 @@
 //! keyward's own endpoints under `/v1/keyward/` (documented by [`ApiDoc`], an OpenAPI 3.1
 //! document served at `/v1/keyward/openapi.json`), and `/metrics`.
 
+use super::keyward_ops;
 use super::request::{Ctx, Op};
 use super::{blocking, ApiError, AppState, Reply};
 use crate::alerts::AlertEvent;
@@ -23,8 +24,33 @@ use utoipa::{OpenApi, ToSchema};
         title = "keyward server",
         description = "keyward's own endpoints beside the Vault-compatible KV v2 and token API"
     ),
-    paths(tokens, audit_verify, openapi, metrics),
-    components(schemas(TokenInfo, TokenList, AuditVerify))
+    paths(
+        tokens,
+        audit_verify,
+        openapi,
+        metrics,
+        keyward_ops::rotation,
+        keyward_ops::rotate,
+        keyward_ops::revoke,
+        keyward_ops::incidents,
+        keyward_ops::incident,
+        keyward_ops::secrets
+    ),
+    components(schemas(
+        TokenInfo,
+        TokenList,
+        AuditVerify,
+        keyward_ops::RotationList,
+        keyward_ops::IncidentList,
+        keyward_ops::SecretList,
+        keyward_ops::RevokeRequest,
+        crate::ops::RotateResult,
+        crate::ops::Revoked,
+        crate::ops::IncidentSummary,
+        crate::ops::SecretRow,
+        crate::ops::DueRow,
+        crate::ops::DueSummary
+    ))
 )]
 pub struct ApiDoc;
 
@@ -77,6 +103,9 @@ fn info(s: &AppState, r: TokenRecord, now: SystemTime) -> TokenInfo {
 
 /// Serve `keyward/<rest>`.
 pub async fn route(s: &AppState, ctx: &mut Ctx, rest: &str) -> Result<Reply, ApiError> {
+    if let Some(r) = keyward_ops::route(s, ctx, rest).await {
+        return r;
+    }
     if ctx.op != Op::Read {
         return Err(ApiError::unsupported());
     }

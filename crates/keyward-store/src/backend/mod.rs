@@ -118,6 +118,9 @@ pub trait Tx {
     fn wrapped_keys(&mut self) -> Result<Vec<WrappedKeyRow>>;
     /// Replace one wrapped data key.
     fn set_wrapped_key(&mut self, secret_id: i64, version: u64, wrapped: &[u8]) -> Result<()>;
+    /// Delete a version's sealed value and wrapped data key (both become empty); the row
+    /// and its stage stay.
+    fn wipe_version(&mut self, secret_id: i64, version: u64) -> Result<()>;
     /// The chain head: last sequence number, its hash ([`GENESIS_HASH`] when empty) and
     /// its MAC.
     fn audit_head(&mut self) -> Result<AuditHead>;
@@ -157,5 +160,12 @@ pub trait Backend: Send {
     /// handing it out again). Cheap: no round trip.
     fn is_healthy(&self) -> bool {
         true
+    }
+    /// After destroying values: push old copies of deleted content out of the places the
+    /// database keeps them (SQLite: checkpoint the write-ahead log into the file, where
+    /// `secure_delete` zeroed the freed bytes, and truncate the log). Returns whether it
+    /// completed (a busy reader can keep SQLite from truncating). Default: nothing to do.
+    fn scrub(&mut self) -> Result<bool> {
+        Ok(true)
     }
 }

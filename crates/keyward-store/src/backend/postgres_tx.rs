@@ -308,6 +308,14 @@ impl Tx for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn wipe_version(&mut self, secret_id: i64, version: u64) -> Result<()> {
+        let s = self.stmt(
+            "UPDATE versions SET wrapped_key = ''::bytea, ciphertext = ''::bytea WHERE secret_id = $1 AND version = $2",
+        )?;
+        self.tx.execute(&s, &[&secret_id, &(version as i64)])?;
+        Ok(())
+    }
+
     fn audit_head(&mut self) -> Result<AuditHead> {
         let s = self.stmt("SELECT seq, hash, mac FROM audit_head WHERE id = 1")?;
         let r = self

@@ -112,6 +112,10 @@ impl SqliteBackend {
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
+        // Deleted content (a destroyed version's sealed value) is overwritten with zeros
+        // instead of lingering in free pages.
+        conn.pragma_update(None, "secure_delete", "ON")
+            .map_err(open_err)?;
         let mut backend = SqliteBackend {
             conn,
             path: path.to_path_buf(),
@@ -169,6 +173,13 @@ impl SqliteBackend {
 impl Backend for SqliteBackend {
     fn name(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn scrub(&mut self) -> Result<bool> {
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        Ok(busy == 0)
     }
 
     fn location(&self) -> String {

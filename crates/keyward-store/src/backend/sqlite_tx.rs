@@ -279,6 +279,15 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn wipe_version(&mut self, secret_id: i64, version: u64) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE versions SET wrapped_key = X'', ciphertext = X'' WHERE secret_id = ?1 AND version = ?2",
+            )?
+            .execute(params![secret_id, version as i64])?;
+        Ok(())
+    }
+
     fn audit_head(&mut self) -> Result<AuditHead> {
         self.tx
             .prepare_cached("SELECT seq, hash, mac FROM audit_head WHERE id = 1")?

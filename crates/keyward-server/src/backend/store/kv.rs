@@ -9,6 +9,7 @@
 //! the same transaction as the version.
 
 use super::pool::StorePool;
+use super::prune;
 use super::{actor, backend_error, from_millis, malformed, millis};
 use crate::backend::kv::{
     check_cas, children, effective_max_versions, scheduled_deletion, VersionOp,
@@ -327,6 +328,14 @@ impl KvBackend for StoreKv {
             ..MetaPatch::default()
         };
         let now = millis(op.now);
+        let keep =
+            effective_max_versions(meta.as_ref().unwrap_or(&KvMetadata::new(op.now)), &engine);
+        let flagged = |v: u64| {
+            rec.as_ref()
+                .and_then(|r| r.versions.get(&v))
+                .is_some_and(|f| f.destroyed)
+        };
+        let prune = prune::pushed_out(&snap.versions, keep, flagged);
         let info = self.pool.write(|s| {
             s.kv_write(
                 &actor(op),
@@ -343,12 +352,20 @@ impl KvBackend for StoreKv {
                     if flags.field.is_some() {
                         rec.field = flags.field.clone();
                     }
+                    for v in &prune {
+                        rec.versions.entry(*v).or_default().destroyed = true;
+                    }
                     rec.versions.insert(info.version, flags);
                     rec.updated = now;
                     Ok(to_body(&rec))
                 },
             )
         })?;
+        // The write is durable; a failure to wipe what it pushed out is logged, not
+        // reported as a failed write (those versions are hidden and marked destroyed).
+        if let Err(e) = prune::destroy(&self.pool, &path, &prune, op) {
+            tracing::warn!(error = %e, "KV max_versions: could not delete pushed-out versions");
+        }
         Ok(KvVersion {
             version: info.version,
             created_time: op.now,
@@ -387,6 +404,11 @@ impl KvBackend for StoreKv {
             .collect();
         if known.is_empty() {
             return Ok(());
+        }
+        if what == VersionOp::Destroy {
+            // Gone from the store first: if that is refused (a rotation needs the version),
+            // nothing is marked.
+            prune::destroy(&self.pool, &self.address(key), &known, op)?;
         }
         let now = millis(op.now);
         self.update(key, op.now, |rec| {

@@ -7,6 +7,7 @@
 mod audit;
 mod kv;
 mod pool;
+mod prune;
 mod tokens;
 
 pub use kv::{secret_address, StoreKv};
