@@ -14,6 +14,9 @@
 #
 # MiB/s is the repository's unique blob bytes (`git cat-file --batch-all-objects`) divided
 # by wall time, the same numerator for both tools, so the ratio is the ratio of wall times.
+# On a shared, loaded machine wall time measures the neighbours too: CPU time (user + sys,
+# summed over threads) is printed beside it, with MiB per CPU-second, and `uptime` before
+# and after the runs.
 # Bar (issue 14): keyward's MiB/s >= Nosey Parker's, keyward's peak RSS < 500 MB.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -58,34 +61,43 @@ run() {
         echo "$name failed with exit code $status" >&2
         exit 1
     fi
-    local wall rss
+    local wall rss cpu
+    cpu=$(awk -F': ' '/User time|System time/{s+=$2} END{print s}' "$tmp/$name.time")
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/{print $2}' "$tmp/$name.time" \
         | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
     rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$tmp/$name.time")
-    echo "$wall $rss" >> "$tmp/$name"
+    echo "$wall $rss $cpu" >> "$tmp/$name"
 }
 
+echo "  load before: $(uptime)"
 for i in $(seq 1 "$runs"); do
     run keyward "$kw" scan --git "$gitdir" --no-progress -f json -o "$tmp/keyward.json"
     rm -rf "$tmp/np.ds"
     run noseyparker "$np" scan --progress never -d "$tmp/np.ds" "$gitdir"
 done
+echo "  load after:  $(uptime)"
 kw_findings=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' \
     "$tmp/keyward.json")
 np_findings=$(grep -oE '[0-9,]+ matches' "$tmp/noseyparker.out" | tail -n1 | tr -d ',' || true)
 
 best() { sort -n "$tmp/$1" | head -n1 | cut -d' ' -f1; }
 peak() { cut -d' ' -f2 "$tmp/$1" | sort -n | tail -n1; }
+least_cpu() { cut -d' ' -f3 "$tmp/$1" | sort -n | head -n1; }
+kw_cpu=$(least_cpu keyward)
+np_cpu=$(least_cpu noseyparker)
 kw_s=$(best keyward)
 np_s=$(best noseyparker)
 kw_rss=$(peak keyward)
 np_rss=$(peak noseyparker)
 awk -v b="$bytes" -v ks="$kw_s" -v ns="$np_s" -v kr="$kw_rss" -v nr="$np_rss" \
+    -v kc="$kw_cpu" -v nc="$np_cpu" \
     -v kf="$kw_findings" -v nf="${np_findings:-?}" 'BEGIN {
     km = b / 1048576 / ks; nm = b / 1048576 / ns
-    printf "%-12s %9s %10s %14s  %s\n", "tool", "wall (s)", "MiB/s", "peak RSS (MB)", "findings"
-    printf "%-12s %9.2f %10.1f %14.0f  %s\n", "keyward", ks, km, kr / 1024, kf
-    printf "%-12s %9.2f %10.1f %14.0f  %s\n", "noseyparker", ns, nm, nr / 1024, nf
-    printf "ratio keyward/noseyparker MiB/s: %.2f (>= 1.00 means keyward is faster)\n", km / nm
+    kcm = b / 1048576 / kc; ncm = b / 1048576 / nc
+    printf "%-12s %9s %10s %9s %12s %14s  %s\n", "tool", "wall (s)", "MiB/s", "CPU (s)", \
+        "MiB/CPU-s", "peak RSS (MB)", "findings"
+    printf "%-12s %9.2f %10.1f %9.2f %12.1f %14.0f  %s\n", "keyward", ks, km, kc, kcm, kr / 1024, kf
+    printf "%-12s %9.2f %10.1f %9.2f %12.1f %14.0f  %s\n", "noseyparker", ns, nm, nc, ncm, nr / 1024, nf
+    printf "ratio keyward/noseyparker MiB/s: %.2f wall, %.2f CPU (>= 1.00 means keyward is faster)\n", km / nm, kcm / ncm
     printf "keyward peak RSS: %.0f MB (bar: < 500 MB)\n", kr / 1024
 }'

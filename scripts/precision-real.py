@@ -24,6 +24,8 @@ front and never looked at while tuning) and overall:
 
   --tool noseyparker   score Nosey Parker instead ($NOSEYPARKER, labels in
                        scripts/precision/labels-noseyparker.csv)
+  --tool both          both, side by side per repository (Nosey Parker has no contexts:
+                       every finding of it counts as blocking)
   --write-unlabelled F write unlabelled findings as CSV rows with an empty label to F
 """
 import argparse
@@ -97,31 +99,22 @@ def noseyparker_findings(tree):
                 }
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tool", choices=["keyward", "noseyparker"], default="keyward")
-    ap.add_argument("--show-unlabelled", action="store_true")
-    ap.add_argument("--write-unlabelled", metavar="FILE")
-    ap.add_argument("--only", metavar="REPO", help="one repository (owner/name)")
-    args = ap.parse_args()
-
-    trees = os.environ.get("KEYWARD_PRECISION_TREES", "/work/data/precision/trees")
-    repos = read_csv("repos.csv")
-    label_file = "labels.csv" if args.tool == "keyward" else "labels-noseyparker.csv"
+def score(tool, repos, trees, only):
+    """Scan every tree with `tool`; per-repository and per-half counts, lost and unlabelled."""
+    label_file = "labels.csv" if tool == "keyward" else "labels-noseyparker.csv"
     labels = {}
     for row in read_csv(label_file):
         labels[(row["repository"], row["path"], int(row["line"]), row["rule"])] = row["label"]
-
-    totals = defaultdict(Counter)
+    per_repo, totals = {}, defaultdict(Counter)
     lost, unlabelled = [], []
     for repo in repos:
         name = repo["repository"]
-        if args.only and name != args.only:
+        if only and name != only:
             continue
         tree = os.path.join(trees, name.replace("/", "+"))
         if not os.path.isdir(tree):
             sys.exit(f"{tree}: missing (fetch {name} at {repo['commit']} there)")
-        gen = keyward_findings if args.tool == "keyward" else noseyparker_findings
+        gen = keyward_findings if tool == "keyward" else noseyparker_findings
         seen = set()
         counts = Counter()
         for f in gen(tree):
@@ -142,15 +135,13 @@ def main():
         for key, label in labels.items():
             if key[0] == name and label == "real" and key not in seen:
                 lost.append(key)
+        per_repo[name] = counts
         for half in (repo["half"], "all"):
             totals[half].update(counts)
-        print(
-            f"{name:40} {repo['half']:6} findings {counts['findings']:4}  false {counts['false']:4}"
-            f"  test {counts['test']:3}  real {counts['real']:3}  blocking {counts['blocking']:4}"
-            f" (false {counts['blocking_false']})"
-        )
+    return per_repo, totals, lost, unlabelled
 
-    print()
+
+def print_totals(tool, totals):
     for half in ("tune", "frozen", "all"):
         c = totals[half]
         if not c["findings"]:
@@ -158,21 +149,57 @@ def main():
         fa = c["false"] / c["findings"]
         bfa = c["blocking_false"] / c["blocking"] if c["blocking"] else 0.0
         print(
-            f"{args.tool} {half:6}: {c['findings']} findings, false-alarm rate {fa:.3f}; "
+            f"{tool} {half:6}: {c['findings']} findings, false-alarm rate {fa:.3f}; "
             f"{c['blocking']} blocking, false-alarm rate {bfa:.3f}; unlabelled {c['unlabelled']}"
         )
-    for key in lost:
-        print("LOST real finding: %s %s:%d %s" % key)
-    if args.show_unlabelled:
-        for repo, f in unlabelled:
-            print(f"unlabelled {repo['repository']} {f['path']}:{f['line']} {f['rule']} {f['context']}")
-    if args.write_unlabelled:
-        with open(args.write_unlabelled, "w", newline="") as out:
-            w = csv.writer(out)
-            w.writerow(["repository", "commit", "path", "line", "rule", "label"])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tool", choices=["keyward", "noseyparker", "both"], default="keyward")
+    ap.add_argument("--show-unlabelled", action="store_true")
+    ap.add_argument("--write-unlabelled", metavar="FILE")
+    ap.add_argument("--only", metavar="REPO", help="one repository (owner/name)")
+    args = ap.parse_args()
+
+    trees = os.environ.get("KEYWARD_PRECISION_TREES", "/work/data/precision/trees")
+    repos = read_csv("repos.csv")
+    tools = ["keyward", "noseyparker"] if args.tool == "both" else [args.tool]
+    results = {t: score(t, repos, trees, args.only) for t in tools}
+
+    for repo in repos:
+        name = repo["repository"]
+        if name not in results[tools[0]][0]:
+            continue
+        cells = []
+        for t in tools:
+            c = results[t][0][name]
+            cells.append(
+                f"{t} findings {c['findings']:4}  false {c['false']:4}  test {c['test']:3}"
+                f"  real {c['real']:3}  blocking {c['blocking']:4} (false {c['blocking_false']})"
+                f"  unlabelled {c['unlabelled']:3}"
+            )
+        print(f"{name:38} {repo['half']:6} " + " | ".join(cells))
+    print()
+    for t in tools:
+        print_totals(t, results[t][1])
+    status = 0
+    for t in tools:
+        _, _, lost, unlabelled = results[t]
+        for key in lost:
+            print(f"LOST real {t} finding: %s %s:%d %s" % key)
+            status = 1
+        if args.show_unlabelled:
             for repo, f in unlabelled:
-                w.writerow([repo["repository"], repo["commit"], f["path"], f["line"], f["rule"], ""])
-    return 1 if lost else 0
+                print(f"unlabelled {t} {repo['repository']} {f['path']}:{f['line']} {f['rule']} {f['context']}")
+        if args.write_unlabelled:
+            path = args.write_unlabelled if len(tools) == 1 else f"{args.write_unlabelled}.{t}"
+            with open(path, "w", newline="") as out:
+                w = csv.writer(out)
+                w.writerow(["repository", "commit", "path", "line", "rule", "label"])
+                for repo, f in unlabelled:
+                    w.writerow([repo["repository"], repo["commit"], f["path"], f["line"], f["rule"], ""])
+    return status
 
 
 if __name__ == "__main__":

@@ -250,6 +250,11 @@ impl Scanner {
                     Bare::Literal => literal = true,
                     Bare::Unknown => {}
                 }
+                // `${MVNW_PASSWORD:+has-password}`: the word used when the variable is set,
+                // not a value of it.
+                if value[0] == b'+' && syntax::in_parameter_expansion(prefix) {
+                    continue;
+                }
                 // `FS_IOC_KEY = 0xc0406619`, YAML anchors and aliases, Go `&T`/`*p`.
                 if syntax::is_number_literal(value) || matches!(value[0], b'&' | b'*') {
                     continue;

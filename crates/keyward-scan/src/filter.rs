@@ -41,19 +41,37 @@ fn word_lists() -> &'static Words {
     })
 }
 
-fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+/// The regex in `cell`, compiled on first use.
+pub(crate) fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("static regex"))
 }
 
 /// Is `value` a reference to a secret held elsewhere rather than a secret?
 pub fn is_reference(value: &[u8]) -> bool {
+    // Shell that closes a quote around a variable: `'enable_password = "'$pw'";'` leaves
+    // `'$pw'` between the quotes of the pattern.
+    if let [q @ (b'\'' | b'"'), inner @ .., last] = value {
+        if last == q && inner.first() == Some(&b'$') {
+            return is_reference(inner);
+        }
+    }
+    // A BuildKit secret mount (`--secret id=npm_token,env=NPM_TOKEN`) names the secret.
+    static MOUNT: OnceLock<Regex> = OnceLock::new();
+    if re(
+        &MOUNT,
+        r"^(?:id|src|source|env|type)=[A-Za-z0-9_./-]+(?:,|$)",
+    )
+    .is_match(value)
+    {
+        return true;
+    }
     let lower = value.to_ascii_lowercase();
     // `$VAR`, `${VAR}`, `$(cmd)`, `%VAR%` — but not a generated value that happens to
     // start with `$` (`$C56+G(<lRc…`).
     static DOLLAR: OnceLock<Regex> = OnceLock::new();
     if re(
         &DOLLAR,
-        r"^\$(?:[{(]|[A-Za-z_][A-Za-z0-9_]*$|[A-Za-z_][A-Za-z0-9_]*[:/.-])",
+        r"^\$(?:[{(]|[A-Za-z_][A-Za-z0-9_]*$|[A-Za-z_][A-Za-z0-9_]*[:/.\[-])",
     )
     .is_match(value)
         || value.first() == Some(&b'%') && value.last() == Some(&b'%')
@@ -367,6 +385,8 @@ pub struct FileContext {
     pub dotenv: bool,
     /// The file's syntax family (decides whether an unquoted value is a literal).
     pub lang: crate::syntax::Lang,
+    /// A translation catalogue (`locales/de.json`, `*.po`): text-shaped values are labels.
+    pub translation: bool,
 }
 
 impl FileContext {
@@ -376,6 +396,7 @@ impl FileContext {
         FileContext {
             dotenv: name.starts_with(".env") || name.ends_with(".env"),
             lang: crate::syntax::Lang::for_path(path),
+            translation: crate::context::is_translation(path),
         }
     }
 }
@@ -513,12 +534,17 @@ pub fn reject(
         Some(Rejection::HashLike)
     } else if is_placeholder(value) {
         Some(Rejection::Placeholder)
-    } else if key.is_some()
-        && (is_not_credential(value)
-            || is_word_list(value)
-            || is_typed_scalar(value)
-            || crate::syntax::is_version(value)
-            || is_word_like(value) && !(ctx.dotenv && value.len() >= 12))
+    } else if crate::shape::is_between_strings(value)
+        || crate::shape::is_class_path(value)
+        || key.is_some() && ctx.translation && crate::shape::is_ui_text(value)
+        || key.is_some()
+            && (is_not_credential(value)
+                || crate::shape::is_sql_type(value)
+                || crate::shape::is_descriptive_placeholder(value)
+                || is_word_list(value)
+                || is_typed_scalar(value)
+                || crate::syntax::is_version(value)
+                || is_word_like(value) && !(ctx.dotenv && value.len() >= 12))
     {
         Some(Rejection::NotCredential)
     } else {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod filter;
 pub mod post;
 pub mod rules;
+pub mod shape;
 pub mod source;
 pub mod syntax;
 pub mod validate;

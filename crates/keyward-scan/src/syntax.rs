@@ -103,6 +103,10 @@ impl Lang {
             | "kts" | "scala" | "sc" | "groovy" | "gradle" | "cs" | "fs" | "c" | "h" | "cc"
             | "cpp" | "cxx" | "hpp" | "hh" | "rs" | "swift" | "dart" | "m" | "mm" | "sol"
             | "proto" | "cue" | "vue" | "svelte" | "zig" | "v" => Lang::Code(C_LIKE),
+            // HTML and its templates: a secret there is in a quoted attribute or in inline
+            // script, where an unquoted value is code (`{password: newPw}` in a `<script>`).
+            "html" | "htm" | "xhtml" | "twig" | "hbs" | "handlebars" | "mustache" | "ejs"
+            | "njk" | "liquid" => Lang::Code(C_LIKE),
             "py" | "pyi" | "rb" | "rake" | "gemspec" | "pl" | "pm" | "r" | "ex" | "exs" | "cr"
             | "nim" | "jl" | "coffee" | "ps1" | "psm1" => Lang::Code(HASH),
             "php" | "tf" | "tfvars" | "hcl" | "nomad" => Lang::Code(BOTH),
@@ -194,6 +198,20 @@ pub fn bare_value(lang: Lang, line_prefix: &[u8]) -> Bare {
     }
 }
 
+/// Does `prefix` (a line up to a value) end inside a shell parameter expansion, right
+/// after its `:` (`${NAME:`)?
+pub fn in_parameter_expansion(prefix: &[u8]) -> bool {
+    let Some(body) = prefix.strip_suffix(b":") else {
+        return false;
+    };
+    let open = memchr::memmem::rfind(body, b"${");
+    open.is_some_and(|i| {
+        body[i + 2..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    })
+}
+
 /// An unquoted number: `0xc0406619`, `1234`, `0o755`, `1_000` (in code and typed files
 /// these are constants; in literal files only a hex or octal literal is).
 pub fn is_number_literal(value: &[u8]) -> bool {
@@ -215,6 +233,17 @@ pub fn is_number_literal(value: &[u8]) -> bool {
 /// A package version or range: `^1.0.0`, `~> 2.3`, `>=1.2,<2`, `1.2.3-beta.1`
 /// (`"parse-passwd": "^1.0.0"` in a lockfile or manifest).
 pub fn is_version(value: &[u8]) -> bool {
+    // A Yarn/npm alias or protocol: `npm:^3.972.80`, `npm:@scope/pkg@^1.2.0`,
+    // `workspace:^1.0.0`.
+    for protocol in [&b"npm:"[..], b"workspace:"] {
+        if let Some(rest) = value.strip_prefix(protocol) {
+            let rest = match rest.iter().rposition(|&b| b == b'@') {
+                Some(i) if i > 0 => &rest[i + 1..],
+                _ => rest,
+            };
+            return is_version(rest);
+        }
+    }
     let v = value
         .iter()
         .position(|b| b.is_ascii_digit())
@@ -259,6 +288,8 @@ mod tests {
         assert_eq!(Lang::for_path("settings.py.example"), Lang::Code(HASH));
         assert_eq!(Lang::for_path("README"), Lang::Unknown);
         assert_eq!(Lang::for_path("notes.md"), Lang::Unknown);
+        assert_eq!(Lang::for_path("templates/base.twig"), Lang::Code(C_LIKE));
+        assert_eq!(Lang::for_path("public/index.html"), Lang::Code(C_LIKE));
     }
 
     #[test]
@@ -294,6 +325,13 @@ mod tests {
     }
 
     #[test]
+    fn parameter_expansions() {
+        assert!(in_parameter_expansion(b"case \"${MVNW_PASSWORD:"));
+        assert!(!in_parameter_expansion(b"MVNW_PASSWORD:"));
+        assert!(!in_parameter_expansion(b"echo ${A} PASSWORD:"));
+    }
+
+    #[test]
     fn numbers_and_versions() {
         assert!(is_number_literal(b"0xc0406619"));
         assert!(is_number_literal(b"0x10UL"));
@@ -306,10 +344,19 @@ mod tests {
             "1.2.3-beta.1",
             "v2.0.1",
             "1.x",
+            "npm:^3.972.80",
+            "npm:@aws-sdk/credential-provider-node@^3.972.0",
+            "workspace:^1.0.0",
         ] {
             assert!(is_version(v.as_bytes()), "{v}");
         }
-        for v in ["Kp9m.2xL7", "12345678", "1.2.3.Kp9m", "abc1.2.3"] {
+        for v in [
+            "Kp9m.2xL7",
+            "12345678",
+            "1.2.3.Kp9m",
+            "abc1.2.3",
+            "npm:Kp9m2xL7",
+        ] {
             assert!(!is_version(v.as_bytes()), "{v}");
         }
     }
