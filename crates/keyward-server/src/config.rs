@@ -85,6 +85,8 @@ pub struct ServerConfig {
     pub policies: BTreeMap<String, Policy>,
     /// The JWT auth method.
     pub jwt: JwtSettings,
+    /// How often the rotation scheduler runs (`Duration::ZERO`: never).
+    pub rotation_check: Duration,
 }
 
 impl Default for ServerConfig {
@@ -101,6 +103,7 @@ impl Default for ServerConfig {
             webhooks: Vec::new(),
             policies: BTreeMap::new(),
             jwt: JwtSettings::default(),
+            rotation_check: Duration::from_secs(60),
         }
     }
 }
@@ -190,6 +193,7 @@ impl ServerConfig {
         if let Some(p) = &s.limits.redis_key_prefix {
             c.redis_prefix = p.clone();
         }
+        c.rotation_check = duration("rotation_check", &s.rotation_check, c.rotation_check)?;
         let a = &s.alerts;
         c.alerts.failed_auth_threshold = a.failed_auth_threshold.unwrap_or(5).max(1);
         c.alerts.failed_auth_window = duration(

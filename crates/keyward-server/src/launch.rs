@@ -9,6 +9,7 @@
 use crate::backend::store::{backends, StorePool};
 use crate::backend::OpContext;
 use crate::clock::Clock;
+use crate::ops::Ops;
 use crate::serve::{serve, shutdown_signal, TlsFiles};
 use crate::token::{NewToken, TokenHasher};
 use crate::{app, AppState, ServerConfig};
@@ -46,6 +47,8 @@ pub struct Launch {
     pub root_token: Option<RootToken>,
     /// Tasks spawned once the state is built.
     pub tasks: Vec<StartTask>,
+    /// keyward's own operations (`/v1/keyward/rotation`, …, and the scheduler).
+    pub ops: Option<Arc<dyn Ops>>,
 }
 
 /// What a started server tells its caller before serving.
@@ -74,15 +77,19 @@ pub fn run(launch: Launch, ready: impl FnOnce(Ready<'_>)) -> Result<(), String> 
             insecure_http,
             root_token,
             tasks,
+            ops,
         } = launch;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         crate::serve::check_plain_http(addr, tls.is_some(), insecure_http)
             .map_err(|e| e.to_string())?;
         let b = backends(pool, &config.mounts);
         let clock = Clock::default();
-        let state = AppState::build(config, b, hasher, clock.clone())
+        let mut state = AppState::build(config, b, hasher, clock.clone())
             .await
             .map_err(|e| e.to_string())?;
+        if let Some(ops) = ops {
+            state = state.with_ops(ops);
+        }
         let generated = match root_token {
             None => None,
             Some(root) => Some(create_root(&state, &clock, root).await?),

@@ -10,6 +10,8 @@
 //! - [`ratelimit`], [`alerts`], [`audit`]: GCRA limits (local or Redis), webhook alerts,
 //!   group-committed audit.
 //! - [`ui`]: the dashboard at `/ui`; [`reports`]: the reports CI posts for it.
+//! - [`ops`]: keyward's own operations (rotation, revocation, incidents) behind
+//!   `/v1/keyward/`, and the rotation scheduler.
 //! - [`serve`]: TLS (rustls) or loopback HTTP, graceful shutdown; [`logging`].
 
 pub mod alerts;
@@ -22,6 +24,7 @@ pub mod jwt;
 pub mod launch;
 pub mod logging;
 pub mod metrics;
+pub mod ops;
 pub mod policy;
 pub mod ratelimit;
 pub mod reports;

@@ -194,7 +194,14 @@ async fn metrics_and_openapi() {
         vec![
             "/metrics",
             "/v1/keyward/audit/verify",
+            "/v1/keyward/incidents",
+            "/v1/keyward/incidents/{id}",
             "/v1/keyward/openapi.json",
+            "/v1/keyward/reports",
+            "/v1/keyward/revoke/{env}/{name}",
+            "/v1/keyward/rotate/{env}/{name}",
+            "/v1/keyward/rotation",
+            "/v1/keyward/secrets",
             "/v1/keyward/tokens"
         ]
     );

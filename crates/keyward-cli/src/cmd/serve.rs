@@ -5,8 +5,10 @@ use super::{store, EXIT_OK};
 use crate::cli::{ServeArgs, ServerOpts};
 use anyhow::{anyhow, bail, Context, Result};
 use keyward_core::policy::{Policy, ServerSection};
+use keyward_rotate::Leader;
 use keyward_server::backend::store::StorePool;
 use keyward_server::launch::{self, Launch, RootToken};
+use keyward_server::ops::{scheduler, Ops, StoreOps};
 use keyward_server::serve::TlsFiles;
 use keyward_server::token::TokenHasher;
 use keyward_server::ServerConfig;
@@ -17,13 +19,19 @@ use std::sync::Arc;
 /// The `[server]` section (empty when there is none) and the directory its relative files
 /// are read from.
 pub fn section(opts: &ServerOpts) -> Result<(ServerSection, PathBuf)> {
-    let (policy, file) = Policy::discover(opts.config.as_deref())?;
+    let (section, base, _) = section_and_policy(opts)?;
+    Ok((section, base))
+}
+
+/// [`section`], plus the whole policy (the rotation settings the server's operations use).
+fn section_and_policy(opts: &ServerOpts) -> Result<(ServerSection, PathBuf, Policy)> {
+    let (mut policy, file) = Policy::discover(opts.config.as_deref())?;
     let base = file
         .as_deref()
         .and_then(Path::parent)
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    Ok((policy.server.unwrap_or_default(), base))
+    Ok((policy.server.take().unwrap_or_default(), base, policy))
 }
 
 /// The checked server configuration.
@@ -58,12 +66,12 @@ pub fn pool(location: Location, kek: &Key, readers: usize) -> Result<Arc<StorePo
 /// Run `keyward serve`.
 pub fn run(args: ServeArgs) -> Result<u8> {
     keyward_server::logging::init(args.log_json);
-    let (section, base) = section(&args.server)?;
+    let (section, base, policy) = section_and_policy(&args.server)?;
     let config = config(&section, &base)?;
     let readers = args.read_connections.max(1);
     // Dev mode keeps its temporary directory until the server stops.
     let mut _dev_dir = None;
-    let (pool, hasher, root) = if args.dev {
+    let (pool, hasher, root, location) = if args.dev {
         let dir = tempfile::Builder::new()
             .prefix("keyward-dev-")
             .tempdir()
@@ -74,17 +82,18 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             location.open(true)?,
             Key::from_base64(&kek.to_base64())?,
         )?);
-        let pool = pool(location, &kek, readers)?;
+        let pool = pool(location.clone(), &kek, readers)?;
         _dev_dir = Some(dir);
         let root = match args.dev_root_token {
             Some(t) => RootToken::Given(zeroize::Zeroizing::new(t)),
             None => RootToken::Generate,
         };
-        (pool, TokenHasher::random(), Some(root))
+        (pool, TokenHasher::random(), Some(root), location)
     } else {
         let kek = store::master_key(&args.server.store)?;
-        let pool = pool(store::location(&args.server.store), &kek, readers)?;
-        (pool, hasher(&section, &base)?, None)
+        let location = store::location(&args.server.store);
+        let pool = pool(location.clone(), &kek, readers)?;
+        (pool, hasher(&section, &base)?, None, location)
     };
     let listen = args
         .listen
@@ -101,6 +110,8 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         _ => bail!("[server] tls_cert_file and tls_key_file go together"),
     };
     let dev = args.dev;
+    let scheduler = scheduler::task(config.rotation_check, Leader::for_location(&location));
+    let ops: Arc<dyn Ops> = Arc::new(StoreOps::new(pool.clone(), policy));
     let launch = Launch {
         config,
         pool,
@@ -109,7 +120,8 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         tls,
         insecure_http: args.insecure_http,
         root_token: root,
-        tasks: Vec::new(),
+        tasks: vec![scheduler],
+        ops: Some(ops),
     };
     launch::run(launch, |ready| {
         let url = format!("{}://{}", ready.scheme, ready.addr);

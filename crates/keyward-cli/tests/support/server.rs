@@ -224,3 +224,25 @@ fn dechunk(mut s: &str) -> String {
     }
     out
 }
+
+/// `GET path` with `token`; the raw body as text (non-JSON responses).
+pub fn request_text(addr: &str, path: &str, token: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nX-Vault-Token: {token}\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (headers, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    if headers
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    }
+}

@@ -43,6 +43,10 @@ pub struct ServerSection {
     /// The JWT auth method (`auth/jwt/login`).
     #[serde(default)]
     pub jwt: Option<JwtSection>,
+    /// How often the server runs due rotations and expired graces (`rotate --due`), as a
+    /// duration (`60s` by default; `0` disables the scheduler).
+    #[serde(default)]
+    pub rotation_check: Option<String>,
 }
 
 /// `[server.mounts.NAME]`: one KV version 2 engine.

@@ -1,13 +1,14 @@
 //! keyward's own endpoints under `/v1/keyward/` (documented by [`ApiDoc`], an OpenAPI 3.1
 //! document served at `/v1/keyward/openapi.json`), and `/metrics`.
 
+use super::keyward_ops;
+use super::reports;
 use super::request::{Ctx, Op};
 use super::{blocking, ApiError, AppState, Reply};
 use crate::alerts::AlertEvent;
 use crate::backend::{AuditVerify, TokenRecord};
 use crate::clock::{rfc3339, secs_between};
 use crate::policy::Caps;
-use crate::reports::{self, Report};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,8 +25,38 @@ use utoipa::{OpenApi, ToSchema};
         title = "keyward server",
         description = "keyward's own endpoints beside the Vault-compatible KV v2 and token API"
     ),
-    paths(tokens, audit_verify, reports_post, reports_get, openapi, metrics),
-    components(schemas(TokenInfo, TokenList, AuditVerify, Report, ReportList, NewReport))
+    paths(
+        tokens,
+        audit_verify,
+        reports::post,
+        reports::get,
+        openapi,
+        metrics,
+        keyward_ops::rotation,
+        keyward_ops::rotate,
+        keyward_ops::revoke,
+        keyward_ops::incidents,
+        keyward_ops::incident,
+        keyward_ops::secrets
+    ),
+    components(schemas(
+        TokenInfo,
+        TokenList,
+        AuditVerify,
+        keyward_ops::RotationList,
+        keyward_ops::IncidentList,
+        keyward_ops::SecretList,
+        keyward_ops::RevokeRequest,
+        crate::ops::RotateResult,
+        crate::ops::Revoked,
+        crate::ops::IncidentSummary,
+        crate::ops::SecretRow,
+        crate::ops::DueRow,
+        crate::ops::DueSummary,
+        crate::reports::Report,
+        reports::ReportList,
+        reports::NewReport
+    ))
 )]
 pub struct ApiDoc;
 
@@ -80,10 +111,13 @@ fn info(s: &AppState, r: TokenRecord, now: SystemTime) -> TokenInfo {
 pub async fn route(s: &AppState, ctx: &mut Ctx, rest: &str) -> Result<Reply, ApiError> {
     if rest == "reports" {
         return match ctx.op {
-            Op::Write => reports_post(s, ctx).await,
-            Op::Read => reports_get(s, ctx).await,
+            Op::Write => reports::post(s, ctx).await,
+            Op::Read => reports::get(s, ctx).await,
             _ => Err(ApiError::unsupported()),
         };
+    }
+    if let Some(r) = keyward_ops::route(s, ctx, rest).await {
+        return r;
     }
     if ctx.op != Op::Read {
         return Err(ApiError::unsupported());
@@ -133,64 +167,6 @@ async fn audit_verify(s: &AppState, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         return Ok(Reply::Raw(StatusCode::CONFLICT, body));
     }
     Ok(Reply::Data(serde_json::to_value(&v).expect("serializable")))
-}
-
-/// `POST /v1/keyward/reports` body.
-#[derive(serde::Deserialize, ToSchema)]
-pub struct NewReport {
-    /// `scan`, `deps`, `infra` or `checklist`.
-    pub kind: String,
-    /// The report: `keyward scan|deps|infra|checklist -f json` output.
-    #[schema(value_type = Object)]
-    pub report: serde_json::Value,
-}
-
-/// `GET /v1/keyward/reports` body.
-#[derive(Serialize, ToSchema)]
-pub struct ReportList {
-    /// The latest reports of each kind (30 per kind, or `?limit=`), oldest first.
-    pub reports: Vec<Report>,
-}
-
-/// Store a report CI produced (shown on the dashboard's findings and overview pages).
-#[utoipa::path(post, path = "/v1/keyward/reports", tag = "reports", request_body = NewReport,
-    responses((status = 200, description = "Stored: id, kind, time and counts by severity (the report itself is not echoed)", body = Report),
-              (status = 400, description = "Unknown kind, or the report is not a JSON object"),
-              (status = 403, description = "Needs `update` on `keyward/reports`")))]
-async fn reports_post(s: &AppState, ctx: &mut Ctx) -> Result<Reply, ApiError> {
-    ctx.require("keyward/reports", Caps::UPDATE)?;
-    let body: NewReport = serde_json::from_slice(&ctx.body).map_err(|_| {
-        ApiError::bad("expected {\"kind\": \"scan|deps|infra|checklist\", \"report\": {…}}")
-    })?;
-    let (docs, op) = (s.backends.docs.clone(), ctx.op_context());
-    let kind = body.kind.clone();
-    let mut r = blocking(move || reports::store(docs.as_ref(), &kind, body.report, &op)).await?;
-    ctx.audit_detail = Some(format!("report {}", r.id));
-    r.report = serde_json::Value::Null;
-    Ok(Reply::Data(serde_json::to_value(r).expect("serializable")))
-}
-
-/// List the latest reports (`?kind=` one kind, `?limit=` per kind, default 30).
-#[utoipa::path(get, path = "/v1/keyward/reports", tag = "reports",
-    params(("kind" = Option<String>, Query, description = "Only this kind"),
-           ("limit" = Option<usize>, Query, description = "Reports per kind (default 30, at most 1000)")),
-    responses((status = 200, description = "Reports in the Vault envelope's `data`", body = ReportList),
-              (status = 403, description = "Needs `read` on `keyward/reports`")))]
-async fn reports_get(s: &AppState, ctx: &mut Ctx) -> Result<Reply, ApiError> {
-    ctx.require("keyward/reports", Caps::READ)?;
-    let kind = ctx.query.get("kind").cloned();
-    let limit = match ctx.query.get("limit") {
-        Some(l) => l
-            .parse::<usize>()
-            .map_err(|_| ApiError::bad("limit must be a number"))?
-            .min(1000),
-        None => 30,
-    };
-    let docs = s.backends.docs.clone();
-    let list = blocking(move || reports::list(docs.as_ref(), kind.as_deref(), limit)).await?;
-    Ok(Reply::Data(
-        serde_json::to_value(ReportList { reports: list }).expect("serializable"),
-    ))
 }
 
 /// This document.

@@ -5,10 +5,12 @@
 
 mod jwt;
 mod keyward;
+mod keyward_ops;
 mod kv;
 mod kvmeta;
 mod pipeline;
 mod reply;
+mod reports;
 mod request;
 mod routes;
 mod sys;
@@ -25,6 +27,7 @@ use crate::clock::Clock;
 use crate::config::{ConfigError, ServerConfig};
 use crate::jwt::JwtKeys;
 use crate::metrics::Metrics;
+use crate::ops::Ops;
 use crate::policy::Policies;
 use crate::ratelimit::{gcra::LocalGcra, redis::RedisGcra, Limiter};
 use crate::token::{TokenHasher, Tokens};
@@ -58,6 +61,9 @@ pub struct Inner {
     pub clock: Clock,
     /// JWT verification keys.
     pub jwt_keys: JwtKeys,
+    /// keyward's own operations (rotation, revocation, incidents); `None` on the in-memory
+    /// backends, where `/v1/keyward/` rotation endpoints answer 501.
+    pub ops: Option<Arc<dyn Ops>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -116,8 +122,21 @@ impl AppState {
             clock,
             backends,
             config,
+            ops: None,
         };
         Ok(AppState(Arc::new(inner)))
+    }
+
+    /// The same state with keyward's own operations. Call it right after
+    /// [`AppState::build`], before the state is shared (cloned).
+    ///
+    /// # Panics
+    /// When the state was already cloned.
+    pub fn with_ops(mut self, ops: Arc<dyn Ops>) -> AppState {
+        Arc::get_mut(&mut self.0)
+            .expect("with_ops is called before the state is shared")
+            .ops = Some(ops);
+        self
     }
 }
 

@@ -65,7 +65,7 @@ pub async fn dispatch(State(s): State<AppState>, req: Request) -> Response {
         )),
     };
     let status = match &result {
-        Ok(Reply::Data(_)) | Ok(Reply::Auth(_)) => StatusCode::OK,
+        Ok(Reply::Data(_)) | Ok(Reply::Auth(_)) | Ok(Reply::Markdown(_)) => StatusCode::OK,
         Ok(Reply::NoContent) => StatusCode::NO_CONTENT,
         Ok(Reply::Raw(s, _)) | Ok(Reply::Status(s)) => *s,
         Err(e) => e.status,

@@ -19,6 +19,8 @@ pub enum Reply {
     Raw(StatusCode, Value),
     /// This status, no body (HEAD).
     Status(StatusCode),
+    /// 200 with this Markdown text (`text/markdown; charset=utf-8`).
+    Markdown(String),
 }
 
 /// A failed handler result.
@@ -149,6 +151,14 @@ impl Reply {
             Reply::NoContent => StatusCode::NO_CONTENT.into_response(),
             Reply::Raw(s, b) => json_response(s, &b),
             Reply::Status(s) => s.into_response(),
+            Reply::Markdown(text) => {
+                let mut r = (StatusCode::OK, text).into_response();
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/markdown; charset=utf-8"),
+                );
+                r
+            }
         }
     }
 }

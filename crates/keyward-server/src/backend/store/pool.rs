@@ -36,6 +36,12 @@ impl StorePool {
         })
     }
 
+    /// A new store handle of the caller's own (e.g. for long operations that must not
+    /// hold the shared write handle, such as a rotation talking to its target).
+    pub fn open_handle(&self) -> Result<Store, StoreError> {
+        (self.open)()
+    }
+
     /// Run `f` on the write handle (every write and every audit batch).
     pub fn write<T>(
         &self,

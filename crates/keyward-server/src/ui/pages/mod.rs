@@ -21,7 +21,10 @@ macro_rules! view {
 
 pub mod audit;
 pub mod findings;
+pub mod incidents;
 pub mod overview;
+pub mod rotation;
+pub mod secrets;
 pub mod tokens;
 
 use super::guard::{guard, Meta};
@@ -138,4 +141,33 @@ pub fn html(t: &impl Template) -> Result<super::guard::Done, super::UiError> {
 /// `SystemTime` as RFC 3339 (seconds).
 pub fn time(t: std::time::SystemTime) -> String {
     crate::clock::rfc3339(t)
+}
+
+/// Run `f` on the server's operations (rotation, incidents, secrets) on the blocking pool;
+/// 501 on a server without them (the in-memory backends).
+pub async fn ops<T: Send + 'static>(
+    ui: &Ui,
+    f: impl FnOnce(&dyn crate::ops::Ops) -> Result<T, crate::ops::OpsError> + Send + 'static,
+) -> Result<T, super::UiError> {
+    use crate::ops::OpsError as E;
+    let ops = ui.app.ops.clone().ok_or_else(|| {
+        super::UiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "error",
+            "this page needs a store-backed server (keyward serve)",
+        )
+    })?;
+    tokio::task::spawn_blocking(move || f(ops.as_ref()))
+        .await
+        .unwrap_or_else(|_| Err(E::Unavailable("an operation panicked".into())))
+        .map_err(|e| {
+            let (status, outcome) = match &e {
+                E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+                E::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
+                E::Busy(_) => (StatusCode::CONFLICT, "invalid"),
+                E::Failed(_) => (StatusCode::BAD_GATEWAY, "error"),
+                E::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "error"),
+            };
+            super::UiError::new(status, outcome, e.to_string())
+        })
 }

@@ -73,6 +73,8 @@ struct Page {
     failed_auth: Option<u64>,
     verified: Option<Verified>,
     may_verify: bool,
+    overdue: Option<Vec<crate::ops::RotationRow>>,
+    open_incidents: Option<Vec<crate::ops::IncidentSummary>>,
 }
 
 async fn render(ui: &Ui, a: &Authed, _query: &str) -> Result<Done, UiError> {
@@ -91,7 +93,25 @@ async fn render(ui: &Ui, a: &Authed, _query: &str) -> Result<Done, UiError> {
     } else {
         None
     };
+    // Sections that need the operations service are left out on a server without it.
+    let has_ops = ui.app.ops.is_some();
+    let overdue = if has_ops && a.may("keyward/rotation", Caps::READ) {
+        let rows = super::ops(ui, |o| o.rotation_status(None)).await?;
+        Some(super::rotation::ordered(
+            rows.into_iter().filter(|r| r.overdue_days > 0).collect(),
+        ))
+    } else {
+        None
+    };
+    let open_incidents = if has_ops && a.may("keyward/incidents", Caps::READ) {
+        let rows = super::ops(ui, |o| o.incidents()).await?;
+        Some(rows.into_iter().filter(|r| r.open).collect())
+    } else {
+        None
+    };
     let page = Page {
+        overdue,
+        open_incidents,
         c: Chrome::of(a, "overview"),
         checklist,
         may_reports,
