@@ -54,6 +54,9 @@ impl Meta {
     }
 
     /// Whether `Origin` (else `Referer`), when sent, names this server (its `Host`).
+    /// `Origin: null` counts as not sent: browsers send it for every form post from a page
+    /// served with `Referrer-Policy: no-referrer` (as the dashboard's are); the CSRF token
+    /// and the SameSite=Strict cookie still protect such a post.
     pub fn same_origin(&self) -> bool {
         let host = self
             .headers
@@ -67,6 +70,7 @@ impl Meta {
         let claimed = self
             .headers
             .get(header::ORIGIN)
+            .filter(|v| v.as_bytes() != b"null")
             .or_else(|| self.headers.get(header::REFERER))
             .and_then(|v| v.to_str().ok());
         match claimed {
