@@ -9,6 +9,7 @@
 //! - [`token`], [`policy`], [`jwt`]: hashed tokens, ACL policies, JWT login.
 //! - [`ratelimit`], [`alerts`], [`audit`]: GCRA limits (local or Redis), webhook alerts,
 //!   group-committed audit.
+//! - [`ui`]: the dashboard at `/ui`; [`reports`]: the reports CI posts for it.
 //! - [`ops`]: keyward's own operations (rotation, revocation, incidents) behind
 //!   `/v1/keyward/`, and the rotation scheduler.
 //! - [`serve`]: TLS (rustls) or loopback HTTP, graceful shutdown; [`logging`].
@@ -26,8 +27,10 @@ pub mod metrics;
 pub mod ops;
 pub mod policy;
 pub mod ratelimit;
+pub mod reports;
 pub mod serve;
 pub mod token;
+pub mod ui;
 
 pub use config::{ConfigError, ServerConfig};
 pub use http::{app, AppState};

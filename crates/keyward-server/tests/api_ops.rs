@@ -197,6 +197,7 @@ async fn metrics_and_openapi() {
             "/v1/keyward/incidents",
             "/v1/keyward/incidents/{id}",
             "/v1/keyward/openapi.json",
+            "/v1/keyward/reports",
             "/v1/keyward/revoke/{env}/{name}",
             "/v1/keyward/rotate/{env}/{name}",
             "/v1/keyward/rotation",

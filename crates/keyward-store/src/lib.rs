@@ -69,7 +69,8 @@ pub use head::WRITE_LOCK;
 pub use kv::{KvPick, KvSnapshot};
 pub use location::{Location, DEFAULT_SQLITE_PATH};
 pub use model::{
-    Actor, AuditEntry, AuditEvent, AuditFilter, Expected, MetaPatch, SecretMeta, Stage, VersionInfo,
+    Actor, AuditEntry, AuditEvent, AuditFilter, AuditQuery, Expected, MetaPatch, SecretMeta,
+    SqlParam, Stage, VersionInfo,
 };
 pub use path::{validate_env, validate_name, SecretPath};
 pub use pool::{PooledStore, StorePool};

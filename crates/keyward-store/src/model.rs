@@ -253,3 +253,64 @@ pub struct AuditFilter {
     /// Entries at or after this RFC 3339 time.
     pub since: Option<String>,
 }
+
+/// A page of the audit log, newest first (the dashboard's filterable tail). Each filter
+/// is served by an index (`audit_by_actor`, `audit_by_action`, `audit_by_path`), so a
+/// page never scans the whole log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Exactly this actor (`token:deploy`, `os:alice`).
+    pub actor: Option<String>,
+    /// Exactly this action (`api.read`, `set`).
+    pub action: Option<String>,
+    /// Exactly this path.
+    pub path: Option<String>,
+    /// Only entries numbered below this (the next page).
+    pub before_seq: Option<u64>,
+    /// At most this many entries.
+    pub limit: u32,
+}
+
+/// A bound value of [`AuditQuery::sql`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SqlParam {
+    /// Text.
+    Text(String),
+    /// Integer.
+    Int(i64),
+}
+
+impl AuditQuery {
+    /// The `WHERE … ORDER BY seq DESC LIMIT …` tail of the query, with only the filters
+    /// that are set (so the planner can use their index), and its parameters in order;
+    /// `placeholder(i)` spells the i-th parameter (`?1` or `$1`).
+    pub fn sql(&self, placeholder: fn(usize) -> String) -> (String, Vec<SqlParam>) {
+        let mut clauses = Vec::new();
+        let mut params = Vec::new();
+        for (col, v) in [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("path", &self.path),
+        ] {
+            if let Some(v) = v {
+                params.push(SqlParam::Text(v.clone()));
+                clauses.push(format!("{col} = {}", placeholder(params.len())));
+            }
+        }
+        if let Some(b) = self.before_seq {
+            params.push(SqlParam::Int(b.min(i64::MAX as u64) as i64));
+            clauses.push(format!("seq < {}", placeholder(params.len())));
+        }
+        let filter = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        params.push(SqlParam::Int(i64::from(self.limit.max(1))));
+        let sql = format!(
+            "{filter} ORDER BY seq DESC LIMIT {}",
+            placeholder(params.len())
+        );
+        (sql, params)
+    }
+}

@@ -5,7 +5,7 @@ use crate::backend::{Backend, Tx};
 use crate::crypto::{self, KcvFormat, Key, MacKey};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::integrity::integrity;
-use crate::model::{Actor, AuditEntry, AuditEvent, AuditFilter};
+use crate::model::{Actor, AuditEntry, AuditEvent, AuditFilter, AuditQuery};
 use crate::path::SecretPath;
 
 pub(crate) const META_KCV: &str = "kcv";
@@ -396,6 +396,31 @@ impl Store {
     /// Audit entries matching `filter`, oldest first.
     pub fn audit_log(&mut self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
         audit::entries(self.backend.as_mut(), filter)
+    }
+
+    /// A page of audit entries matching `query`, newest first (indexed; see
+    /// [`AuditQuery`]).
+    pub fn audit_tail(&mut self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let mut out = Vec::new();
+        self.backend.read(&mut |tx| {
+            out = tx.audit_tail(query)?;
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// How many audit entries with each of `outcomes` were written at or after `since`
+    /// (RFC 3339), summed.
+    pub fn audit_count(&mut self, outcomes: &[&str], since: &str) -> Result<u64> {
+        let mut n = 0;
+        self.backend.read(&mut |tx| {
+            n = 0;
+            for o in outcomes {
+                n += tx.audit_count(o, since)?;
+            }
+            Ok(())
+        })?;
+        Ok(n)
     }
 
     /// Verify the audit hash chain.

@@ -119,6 +119,8 @@ pub enum DocKind {
     Policy,
     /// JWT auth role (JSON), by role name.
     JwtRole,
+    /// A report CI posted to `/v1/keyward/reports` (JSON), by `<kind>/<time>-<id>`.
+    Report,
 }
 
 /// Named documents: ACL policies and JWT roles written through the API. (Those declared in
@@ -188,6 +190,35 @@ pub trait AuditLog: Send + Sync {
     fn append_batch(&self, batch: &[AuditRecord]) -> Result<(), BackendError>;
     /// Recompute the chain.
     fn verify(&self) -> Result<AuditVerify, BackendError>;
+    /// A page of entries matching `query`, newest first (indexed: never the whole log).
+    fn tail(&self, query: &AuditQuery) -> Result<Vec<AuditLine>, BackendError>;
+    /// How many entries with any of `outcomes` were written at or after `since`.
+    fn count_since(&self, outcomes: &[&str], since: SystemTime) -> Result<u64, BackendError>;
+}
+
+/// Which audit entries a page shows (the store's query: actor, action, path, keyset
+/// pagination by sequence number).
+pub use keyward_store::AuditQuery;
+
+/// One audit entry as the dashboard shows it (never a value or a token).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditLine {
+    /// Sequence number in the chain.
+    pub seq: u64,
+    /// RFC 3339 time.
+    pub time: String,
+    /// `token:<display name>`, `anonymous`, `os:<user>`.
+    pub actor: String,
+    /// `api.read`, `set`, `rotate`…
+    pub action: String,
+    /// Path concerned.
+    pub path: Option<String>,
+    /// `ok` or a failure word.
+    pub outcome: String,
+    /// Client address.
+    pub remote: Option<String>,
+    /// Short detail.
+    pub detail: Option<String>,
 }
 
 /// The four backends a server runs on.

@@ -2,6 +2,7 @@
 //! document served at `/v1/keyward/openapi.json`), and `/metrics`.
 
 use super::keyward_ops;
+use super::reports;
 use super::request::{Ctx, Op};
 use super::{blocking, ApiError, AppState, Reply};
 use crate::alerts::AlertEvent;
@@ -27,6 +28,8 @@ use utoipa::{OpenApi, ToSchema};
     paths(
         tokens,
         audit_verify,
+        reports::post,
+        reports::get,
         openapi,
         metrics,
         keyward_ops::rotation,
@@ -49,7 +52,10 @@ use utoipa::{OpenApi, ToSchema};
         crate::ops::IncidentSummary,
         crate::ops::SecretRow,
         crate::ops::DueRow,
-        crate::ops::DueSummary
+        crate::ops::DueSummary,
+        crate::reports::Report,
+        reports::ReportList,
+        reports::NewReport
     ))
 )]
 pub struct ApiDoc;
@@ -103,6 +109,13 @@ fn info(s: &AppState, r: TokenRecord, now: SystemTime) -> TokenInfo {
 
 /// Serve `keyward/<rest>`.
 pub async fn route(s: &AppState, ctx: &mut Ctx, rest: &str) -> Result<Reply, ApiError> {
+    if rest == "reports" {
+        return match ctx.op {
+            Op::Write => reports::post(s, ctx).await,
+            Op::Read => reports::get(s, ctx).await,
+            _ => Err(ApiError::unsupported()),
+        };
+    }
     if let Some(r) = keyward_ops::route(s, ctx, rest).await {
         return r;
     }

@@ -10,6 +10,7 @@ mod kv;
 mod kvmeta;
 mod pipeline;
 mod reply;
+mod reports;
 mod request;
 mod routes;
 mod sys;
@@ -139,13 +140,16 @@ impl AppState {
     }
 }
 
-/// The router: `/v1/*` through the pipeline, `/metrics`, and 404 `{"errors":[]}` elsewhere.
+/// The router: `/v1/*` through the pipeline, `/metrics`, the dashboard under `/ui`, and
+/// 404 `{"errors":[]}` elsewhere.
 pub fn app(state: AppState) -> Router {
+    let ui = crate::ui::router(crate::ui::Ui::new(state.clone()));
     Router::new()
         .route("/metrics", get(keyward::metrics))
         .route("/v1/{*path}", any(pipeline::dispatch))
         .fallback(|| async { reply::ApiError::not_found().into_response_with("") })
         .with_state(state)
+        .merge(ui)
 }
 
 /// Run a synchronous backend call on the blocking pool.

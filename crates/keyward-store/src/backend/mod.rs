@@ -14,7 +14,7 @@ pub mod sqlite_file;
 mod sqlite_tx;
 
 use crate::error::Result;
-use crate::model::{AuditEntry, AuditFilter, SecretMeta, Stage, VersionInfo};
+use crate::model::{AuditEntry, AuditFilter, AuditQuery, SecretMeta, Stage, VersionInfo};
 
 /// Hash of the (absent) entry before the first one.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -133,6 +133,10 @@ pub trait Tx {
     fn audit_set_head_mac(&mut self, mac: &str) -> Result<()>;
     /// Entries matching `filter`, in sequence order.
     fn audit_entries(&mut self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+    /// A page of entries matching `query`, newest first, through an index.
+    fn audit_tail(&mut self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
+    /// How many entries with this outcome were written at or after `since` (RFC 3339).
+    fn audit_count(&mut self, outcome: &str, since: &str) -> Result<u64>;
     /// A server record by kind and name.
     fn record_get(&mut self, kind: &str, name: &str) -> Result<Option<RecordRow>>;
     /// Insert or replace a server record.

@@ -2,7 +2,7 @@
 
 use super::{AuditHead, RecordRow, SecretRow, Tx, VersionRow, WrappedKeyRow};
 use crate::error::{ErrorKind, Result, StoreError};
-use crate::model::{AuditEntry, AuditFilter, SecretMeta, Stage, VersionInfo};
+use crate::model::{AuditEntry, AuditFilter, AuditQuery, SecretMeta, SqlParam, Stage, VersionInfo};
 use postgres::{Row, Statement, Transaction};
 use std::collections::HashMap;
 
@@ -421,6 +421,33 @@ impl Tx for PgTx<'_, '_> {
             .tx
             .query(&s, &[&path_eq, &path_prefix, &filter.since.as_deref()])?;
         Ok(rows.iter().map(audit_row).collect())
+    }
+
+    fn audit_tail(&mut self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let (tail, params) = query.sql(|i| format!("${i}"));
+        let sql = format!(
+            "SELECT seq, time, actor, action, path, version, outcome, remote, detail, \
+             value_hmac, prev_hash, hash, checkpoint FROM audit {tail}"
+        );
+        let values: Vec<Box<dyn postgres::types::ToSql + Sync>> = params
+            .into_iter()
+            .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
+                match p {
+                    SqlParam::Text(t) => Box::new(t),
+                    SqlParam::Int(i) => Box::new(i),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            values.iter().map(|v| v.as_ref()).collect();
+        let rows = self.tx.query(sql.as_str(), &refs)?;
+        Ok(rows.iter().map(audit_row).collect())
+    }
+
+    fn audit_count(&mut self, outcome: &str, since: &str) -> Result<u64> {
+        let s = self.stmt("SELECT count(*) FROM audit WHERE outcome = $1 AND time >= $2")?;
+        let n: i64 = self.tx.query_one(&s, &[&outcome, &since])?.get(0);
+        Ok(n as u64)
     }
 
     fn record_get(&mut self, kind: &str, name: &str) -> Result<Option<RecordRow>> {

@@ -81,6 +81,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
         PRIMARY KEY (kind, name)
      );",
     ),
+    (
+        4,
+        "CREATE INDEX audit_by_actor ON audit(actor, seq);
+     CREATE INDEX audit_by_action ON audit(action, seq);
+     CREATE INDEX audit_by_outcome ON audit(outcome, time);",
+    ),
 ];
 
 /// A store in a SQLite file.

@@ -2,7 +2,7 @@
 
 use super::{AuditHead, RecordRow, SecretRow, Tx, VersionRow, WrappedKeyRow};
 use crate::error::{ErrorKind, Result, StoreError};
-use crate::model::{AuditEntry, AuditFilter, SecretMeta, Stage, VersionInfo};
+use crate::model::{AuditEntry, AuditFilter, AuditQuery, SecretMeta, SqlParam, Stage, VersionInfo};
 use rusqlite::{params, OptionalExtension, Row};
 
 /// One open SQLite transaction.
@@ -360,6 +360,29 @@ impl Tx for SqliteTx<'_> {
         let mut stmt = self.tx.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![path_eq, path_prefix, filter.since], audit_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn audit_tail(&mut self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let (tail, params) = query.sql(|i| format!("?{i}"));
+        let sql = format!("SELECT {AUDIT_COLS} FROM audit {tail}");
+        let values: Vec<rusqlite::types::Value> = params
+            .into_iter()
+            .map(|p| match p {
+                SqlParam::Text(t) => rusqlite::types::Value::Text(t),
+                SqlParam::Int(i) => rusqlite::types::Value::Integer(i),
+            })
+            .collect();
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), audit_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn audit_count(&mut self, outcome: &str, since: &str) -> Result<u64> {
+        let n: i64 = self
+            .tx
+            .prepare_cached("SELECT count(*) FROM audit WHERE outcome = ?1 AND time >= ?2")?
+            .query_row(params![outcome, since], |r| r.get(0))?;
+        Ok(n as u64)
     }
 
     fn record_get(&mut self, kind: &str, name: &str) -> Result<Option<RecordRow>> {

@@ -2,11 +2,11 @@
 //! fail and to tamper with an entry.
 
 use super::lock;
-use crate::backend::{AuditLog, AuditRecord, AuditVerify, BackendError};
+use crate::backend::{AuditLine, AuditLog, AuditQuery, AuditRecord, AuditVerify, BackendError};
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The audit chain in memory.
 #[derive(Default)]
@@ -69,6 +69,17 @@ impl MemoryAudit {
 }
 
 impl AuditLog for MemoryAudit {
+    fn tail(&self, query: &AuditQuery) -> Result<Vec<AuditLine>, BackendError> {
+        Ok(self.lines_tail(query))
+    }
+
+    fn count_since(&self, outcomes: &[&str], since: SystemTime) -> Result<u64, BackendError> {
+        Ok(lock(&self.entries)
+            .iter()
+            .filter(|(r, _)| r.time >= since && outcomes.contains(&r.outcome.as_str()))
+            .count() as u64)
+    }
+
     fn append_batch(&self, batch: &[AuditRecord]) -> Result<(), BackendError> {
         if self.fail.load(Ordering::SeqCst) {
             return Err(BackendError::Unavailable("audit log write failed".into()));
@@ -102,5 +113,41 @@ impl AuditLog for MemoryAudit {
             broken_at: None,
             detail: None,
         })
+    }
+}
+
+/// A request record as the store would show it: `token:<name>` or `anonymous`, `api.<op>`.
+fn line(seq: u64, r: &AuditRecord) -> AuditLine {
+    AuditLine {
+        seq,
+        time: crate::clock::rfc3339(r.time),
+        actor: r
+            .display_name
+            .as_ref()
+            .map_or_else(|| "anonymous".to_string(), |d| format!("token:{d}")),
+        action: format!("api.{}", r.operation),
+        path: Some(r.path.clone()),
+        outcome: r.outcome.clone(),
+        remote: r.remote.clone(),
+        detail: r.detail.clone(),
+    }
+}
+
+impl MemoryAudit {
+    fn lines_tail(&self, q: &AuditQuery) -> Vec<AuditLine> {
+        let entries = lock(&self.entries);
+        let end = q.before_seq.map_or(entries.len(), |b| {
+            (b.saturating_sub(1) as usize).min(entries.len())
+        });
+        entries[..end]
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, (r, _))| line(i as u64 + 1, r))
+            .filter(|l| q.actor.as_ref().is_none_or(|a| &l.actor == a))
+            .filter(|l| q.action.as_ref().is_none_or(|a| &l.action == a))
+            .filter(|l| q.path.is_none() || l.path == q.path)
+            .take(q.limit.max(1) as usize)
+            .collect()
     }
 }

@@ -2,9 +2,10 @@
 //! commit in one transaction.
 
 use super::pool::StorePool;
-use crate::backend::{AuditLog, AuditRecord, AuditVerify, BackendError};
+use crate::backend::{AuditLine, AuditLog, AuditQuery, AuditRecord, AuditVerify, BackendError};
 use keyward_store::{Actor, AuditEvent};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 /// The store's audit chain.
 pub struct StoreAudit(pub Arc<StorePool>);
@@ -51,5 +52,27 @@ impl AuditLog for StoreAudit {
             broken_at: r.first_broken,
             detail: r.reason,
         })
+    }
+
+    fn tail(&self, query: &AuditQuery) -> Result<Vec<AuditLine>, BackendError> {
+        let rows = self.0.read(|s| s.audit_tail(query))?;
+        Ok(rows
+            .into_iter()
+            .map(|e| AuditLine {
+                seq: e.seq,
+                time: e.time,
+                actor: e.actor,
+                action: e.action,
+                path: e.path,
+                outcome: e.outcome,
+                remote: e.remote,
+                detail: e.detail,
+            })
+            .collect())
+    }
+
+    fn count_since(&self, outcomes: &[&str], since: SystemTime) -> Result<u64, BackendError> {
+        let since = keyward_store::clock::format(since);
+        self.0.read(|s| s.audit_count(outcomes, &since))
     }
 }

@@ -215,6 +215,7 @@ fn doc_kind(kind: DocKind) -> &'static str {
     match kind {
         DocKind::Policy => "policy",
         DocKind::JwtRole => "jwt-role",
+        DocKind::Report => "report",
     }
 }
 
