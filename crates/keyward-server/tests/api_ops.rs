@@ -212,9 +212,9 @@ async fn metrics_and_openapi() {
             .replace("{env}", "production")
             .replace("{name}", "JWT_SECRET")
             .replace("{id}", "INC-x");
-        let (method, body) = match doc.json["paths"][p].get("post") {
-            Some(_) => ("POST", Some(json!({"reason": "test"}))),
-            None => ("GET", None),
+        let (method, body) = match doc.json["paths"][p].get("get") {
+            Some(_) => ("GET", None),
+            None => ("POST", Some(json!({"reason": "test"}))),
         };
         let r = h.call(method, &url, Some(&h.root), body).await;
         let ops = ["rotat", "revoke", "incidents", "secrets"]
