@@ -5,23 +5,8 @@
 mod support;
 
 use keyward_core::SecretBytes;
-use keyward_store::{Actor, ErrorKind, Expected, Key, MetaPatch, SecretPath, Stage, Store};
-use support::each_backend;
-
-fn p(s: &str) -> SecretPath {
-    s.parse().unwrap()
-}
-
-fn set(store: &mut Store, path: &str, value: &str) {
-    store
-        .set(
-            &p(path),
-            &SecretBytes::new(value),
-            Expected::Any,
-            &MetaPatch::default(),
-        )
-        .unwrap();
-}
+use keyward_store::{Actor, ErrorKind, Expected, Key, MetaPatch, Stage};
+use support::{each_backend, p, set};
 
 #[test]
 fn destroyed_values_are_unreadable_and_the_store_still_verifies() {

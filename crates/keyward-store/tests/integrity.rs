@@ -7,24 +7,9 @@ mod support;
 
 use keyward_core::SecretBytes;
 use keyward_store::{
-    audit, AuditFilter, ErrorKind, Expected, Key, Location, MetaPatch, SecretPath, Stage, Store,
+    audit, AuditFilter, ErrorKind, Expected, Key, Location, MetaPatch, Stage, Store,
 };
-use support::{each_backend, TestDb};
-
-fn p(s: &str) -> SecretPath {
-    s.parse().unwrap()
-}
-
-fn set(store: &mut Store, path: &str, value: &str) {
-    store
-        .set(
-            &p(path),
-            &SecretBytes::new(value),
-            Expected::Any,
-            &MetaPatch::default(),
-        )
-        .unwrap();
-}
+use support::{each_backend, p, set, TestDb};
 
 /// The secret every edit targets, with current, previous, pending versions and a
 /// rotation state holding an incident.

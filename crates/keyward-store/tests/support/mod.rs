@@ -111,3 +111,20 @@ pub fn each_backend(f: impl Fn(&TestDb)) {
         f(&db);
     }
 }
+
+/// `ENV/NAME` parsed.
+pub fn p(s: &str) -> keyward_store::SecretPath {
+    s.parse().unwrap()
+}
+
+/// Write `value` as the new current version of `path` (no CAS).
+pub fn set(store: &mut Store, path: &str, value: &str) {
+    store
+        .set(
+            &p(path),
+            &keyward_core::SecretBytes::new(value),
+            keyward_store::Expected::Any,
+            &keyward_store::MetaPatch::default(),
+        )
+        .unwrap();
+}
