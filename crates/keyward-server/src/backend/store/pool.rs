@@ -36,6 +36,11 @@ impl StorePool {
         })
     }
 
+    /// How many store handles requests share (the readers and the writer).
+    pub fn handles(&self) -> usize {
+        self.readers.len() + 1
+    }
+
     /// A new store handle of the caller's own (e.g. for long operations that must not
     /// hold the shared write handle, such as a rotation talking to its target).
     pub fn open_handle(&self) -> Result<Store, StoreError> {
