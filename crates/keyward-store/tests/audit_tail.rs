@@ -63,7 +63,10 @@ fn tail_pages_newest_first_with_each_filter_and_count_by_outcome() {
         assert_eq!(store.audit_count(&["invalid_token"], since).unwrap(), 6);
         assert_eq!(
             store
-                .audit_count(&["invalid_token", "missing_token"], "2999-01-01T00:00:00.000Z")
+                .audit_count(
+                    &["invalid_token", "missing_token"],
+                    "2999-01-01T00:00:00.000Z"
+                )
                 .unwrap(),
             0
         );
