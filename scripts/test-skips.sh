@@ -3,17 +3,18 @@
 # from the skip log they append to (`keyward_store::testing::skip`, one `WHAT<TAB>TEST`
 # line each); exits 1 when a server the caller expected was skipped.
 #
-#   scripts/test-skips.sh SKIP_LOG [postgres] [redis]
+#   scripts/test-skips.sh SKIP_LOG [postgres] [redis] [chromium]
 set -euo pipefail
 
-log=${1:?usage: test-skips.sh SKIP_LOG [postgres] [redis]}
+log=${1:?usage: test-skips.sh SKIP_LOG [postgres] [redis] [chromium]}
 shift
 
 var_of() {
   case $1 in
     postgres) echo KEYWARD_TEST_POSTGRES_URL ;;
     redis) echo KEYWARD_TEST_REDIS_URL ;;
-    *) echo "test-skips.sh: unknown service '$1' (postgres, redis)" >&2; exit 2 ;;
+    chromium) echo KEYWARD_TEST_CHROMIUM ;;
+    *) echo "test-skips.sh: unknown service '$1' (postgres, redis, chromium)" >&2; exit 2 ;;
   esac
 }
 

@@ -1,6 +1,6 @@
 //! Reports CI posts to `POST /v1/keyward/reports` (scan, deps, infra and checklist JSON):
 //! stored as documents (`DocKind::Report`, MACed store records) named
-//! `<kind>/<time in ms, 16 digits>-<random>`, so names sort by kind, then time.
+//! `<kind>/<time in ns, 20 digits>-<random>`, so names sort by kind, then time.
 
 use crate::backend::{BackendError, DocKind, DocumentRepo, OpContext};
 use serde::{Deserialize, Serialize};
@@ -92,12 +92,12 @@ pub fn store(
             "\"report\" must be a JSON object".into(),
         ));
     }
-    let ms = op
+    let ns = op
         .now
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+        .map_or(0, |d| d.as_nanos());
     let id = format!(
-        "{kind}/{ms:016}-{}",
+        "{kind}/{ns:020}-{}",
         crate::token::random_base62(8).as_str()
     );
     let r = Report {
@@ -105,7 +105,7 @@ pub fn store(
         id: id.clone(),
         kind: kind.to_string(),
         time: crate::clock::rfc3339(op.now),
-        unix: ms / 1000,
+        unix: (ns / 1_000_000_000) as u64,
         report,
     };
     let body = serde_json::to_string(&r).expect("serializable");

@@ -3,127 +3,11 @@
 
 mod support;
 
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
-use keyward_server::http::app;
-use keyward_server::ServerConfig;
+use axum::http::StatusCode;
 use serde_json::json;
-use std::net::SocketAddr;
 use std::time::Duration;
-use support::{harness, token, Harness};
-use tower::ServiceExt;
-
-struct Ui {
-    h: Harness,
-    router: Router,
-}
-
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn csrf(&self) -> String {
-        let at = self
-            .body
-            .find(r#"name="csrf" value=""#)
-            .expect("a csrf field")
-            + 19;
-        self.body[at..].split('"').next().unwrap().to_string()
-    }
-
-    fn set_cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with(&format!("{name}=")))
-            .map(String::from)
-    }
-}
-
-fn value(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap().to_string()
-}
-
-impl Ui {
-    async fn new() -> Ui {
-        let h = harness(ServerConfig::default()).await;
-        let router = app(h.state.clone());
-        Ui { h, router }
-    }
-
-    async fn req(&self, method: &str, path: &str, cookie: &str, form: Option<String>) -> Page {
-        self.req_with(method, path, cookie, form, &[]).await
-    }
-
-    async fn req_with(
-        &self,
-        method: &str,
-        path: &str,
-        cookie: &str,
-        form: Option<String>,
-        headers: &[(&str, &str)],
-    ) -> Page {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", "keyward.test");
-        if !cookie.is_empty() {
-            b = b.header("cookie", cookie);
-        }
-        if form.is_some() {
-            b = b.header("content-type", "application/x-www-form-urlencoded");
-        }
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        let mut req = b
-            .body(form.map(Body::from).unwrap_or_else(Body::empty))
-            .unwrap();
-        let addr: SocketAddr = "10.1.2.3:40000".parse().unwrap();
-        req.extensions_mut().insert(ConnectInfo(addr));
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let (status, headers) = (res.status(), res.headers().clone());
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Page {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    /// Log in with `token`; returns the `Cookie` header value of the session.
-    async fn login(&self, token: &str) -> String {
-        let form = self.req("GET", "/ui/login", "", None).await;
-        let login_cookie = value(&form.set_cookie("__Host-keyward_login").unwrap());
-        let r = self
-            .req(
-                "POST",
-                "/ui/login",
-                &login_cookie,
-                Some(format!("csrf={}&token={token}", form.csrf())),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        value(
-            &r.set_cookie("__Host-keyward_session")
-                .expect("session cookie"),
-        )
-    }
-}
+use support::token;
+use support::ui_client::{value, Ui};
 
 #[tokio::test]
 async fn login_sets_a_hardened_session_cookie_and_every_page_carries_the_csp() {
@@ -437,6 +321,7 @@ async fn reports_posted_by_ci_show_on_findings_and_overview() {
     let ui = Ui::new().await;
     let root = ui.h.root.clone();
     for high in [3, 1] {
+        ui.h.clock.advance(Duration::from_secs(60));
         let r = ui
             .h
             .call(

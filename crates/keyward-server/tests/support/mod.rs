@@ -2,6 +2,8 @@
 //! (`oneshot`) or served on 127.0.0.1:<free port> for real clients.
 #![allow(dead_code)]
 
+pub mod ui_client;
+
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};

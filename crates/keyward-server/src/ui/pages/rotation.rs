@@ -27,8 +27,16 @@ struct Page {
     c: Chrome,
     rows: Vec<Shown>,
     overdue: usize,
+    total: usize,
+    page: usize,
+    pages: usize,
+    prev: Option<String>,
+    next: Option<String>,
     notice: Option<String>,
 }
+
+/// Rows per page.
+pub const PAGE: usize = 100;
 
 /// Overdue rows first (most overdue on top), then by path.
 pub fn ordered(mut rows: Vec<RotationRow>) -> Vec<RotationRow> {
@@ -43,12 +51,31 @@ async fn render(ui: &Ui, a: &Authed, q: &str) -> Result<Done, UiError> {
         "reading the rotation status",
     )?;
     let rows = ordered(ops(ui, |o| o.rotation_status(None)).await?);
-    let notice = param(&query(q), "rotated").map(|p| format!("rotated {p}"));
+    let pairs = query(q);
+    let notice = param(&pairs, "rotated").map(|p| format!("rotated {p}"));
+    let page: usize = match param(&pairs, "page") {
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| UiError::bad("page must be a number from 1"))?,
+        None => 1,
+    };
+    let total = rows.len();
+    let pages = total.div_ceil(PAGE).max(1);
+    let to = |p: usize| link(&[("page", Some(&p.to_string()))]);
     let p = Page {
         c: Chrome::of(a, "rotation"),
         overdue: rows.iter().filter(|r| r.overdue_days > 0).count(),
+        total,
+        page,
+        pages,
+        prev: (page > 1).then(|| to(page - 1)),
+        next: (page < pages).then(|| to(page + 1)),
         rows: rows
             .into_iter()
+            .skip((page - 1) * PAGE)
+            .take(PAGE)
             .map(|row| Shown {
                 can_rotate: a.may(&format!("keyward/rotate/{}", row.path), Caps::UPDATE),
                 row,

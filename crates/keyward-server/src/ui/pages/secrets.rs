@@ -2,40 +2,86 @@
 //! whom — never a value), 100 a page, with a chart of each one's age against its rotation
 //! interval; and one secret's page with its recent audit entries. Needs `read` on
 //! `keyward/secrets` (as `GET /v1/keyward/secrets`).
+//!
+//! Built from the rotation status (no audit scan) and, for the rows of the page only, the
+//! last read of each secret through the audit log's path index — so a page costs the same
+//! with a million audit entries as with a hundred.
 
 use super::super::chart::{age_bars, AgeBar};
 use super::super::guard::{Done, UiError};
 use super::super::{Authed, Ui};
 use super::{html, link, ops, param, query, Chrome};
-use crate::backend::{AuditLine, AuditQuery};
+use crate::backend::{AuditLine, AuditLog, AuditQuery, BackendError};
 use crate::http::blocking;
-use crate::ops::SecretRow;
+use crate::ops::RotationRow;
 use crate::policy::Caps;
 use askama::Template;
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Rows per page.
 pub const PAGE: usize = 100;
 
-/// Whole days from an RFC 3339 time (or a date) to `now`.
-pub fn days_since(t: &str, now: SystemTime) -> Option<f64> {
-    let then = keyward_rotate::clock::parse(t)?;
-    Some(keyward_rotate::clock::days_from(then, now).max(0) as f64)
-}
+/// Store audit actions that reveal a value (what "last read" means).
+pub const READS: &[&str] = &["read", "export", "run"];
 
-/// The rotation interval in days: from the last rotation to the next due date.
-fn interval(row: &SecretRow) -> Option<f64> {
-    let last = keyward_rotate::clock::parse(row.last_rotated.as_deref()?)?;
-    let due = keyward_rotate::clock::parse(row.next_due.as_deref()?)?;
-    Some(keyward_rotate::clock::days_from(last, due) as f64)
+/// Whole days from an RFC 3339 time (or a date) to `now`.
+pub fn days_since(t: &str, now: SystemTime) -> Option<u64> {
+    let then = keyward_rotate::clock::parse(t)?;
+    Some(keyward_rotate::clock::days_from(then, now).max(0) as u64)
 }
 
 /// A row as shown.
 pub struct Shown {
-    /// The row.
-    pub row: SecretRow,
-    /// Age in days (since the last rotation, else creation).
+    /// Its rotation status.
+    pub row: RotationRow,
+    /// Days since the last rotation (or creation).
     pub age: u64,
+    /// The last read: when and by whom.
+    pub read: Option<(String, String)>,
+}
+
+/// The newest successful read of each of `paths`, each through the path index.
+fn last_reads(
+    log: &dyn AuditLog,
+    paths: &[String],
+) -> Result<HashMap<String, (String, String)>, BackendError> {
+    let mut out = HashMap::new();
+    for p in paths {
+        let mut best: Option<AuditLine> = None;
+        for action in READS {
+            let q = AuditQuery {
+                path: Some(p.clone()),
+                action: Some(action.to_string()),
+                limit: 5,
+                ..AuditQuery::default()
+            };
+            if let Some(e) = log.tail(&q)?.into_iter().find(|e| e.outcome == "ok") {
+                if best.as_ref().is_none_or(|b| e.seq > b.seq) {
+                    best = Some(e);
+                }
+            }
+        }
+        if let Some(e) = best {
+            out.insert(p.clone(), (e.time, e.actor));
+        }
+    }
+    Ok(out)
+}
+
+async fn shown(ui: &Ui, rows: Vec<RotationRow>, now: SystemTime) -> Result<Vec<Shown>, UiError> {
+    let log: Arc<dyn AuditLog> = ui.app.backends.audit.clone();
+    let paths: Vec<String> = rows.iter().map(|r| r.path.clone()).collect();
+    let mut reads = blocking(move || last_reads(log.as_ref(), &paths)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Shown {
+            age: days_since(&row.last_rotated, now).unwrap_or(0),
+            read: reads.remove(&row.path),
+            row,
+        })
+        .collect())
 }
 
 #[derive(Template)]
@@ -64,31 +110,19 @@ async fn render(ui: &Ui, a: &Authed, q: &str) -> Result<Done, UiError> {
             .ok_or_else(|| UiError::bad("page must be a number from 1"))?,
         None => 1,
     };
-    let mut all = ops(ui, |o| o.secrets()).await?;
-    if !filter.is_empty() {
-        all.retain(|r| r.path.contains(&filter));
-    }
+    let mut all = ops(ui, |o| o.rotation_status(None)).await?;
+    all.retain(|r| filter.is_empty() || r.path.contains(&filter));
+    all.sort_by(|x, y| x.path.cmp(&y.path));
     let total = all.len();
     let pages = total.div_ceil(PAGE).max(1);
-    let rows: Vec<Shown> = all
-        .into_iter()
-        .skip((page - 1) * PAGE)
-        .take(PAGE)
-        .map(|row| Shown {
-            age: days_since(
-                row.last_rotated.as_deref().unwrap_or(&row.created_at),
-                a.now,
-            )
-            .unwrap_or(0.0) as u64,
-            row,
-        })
-        .collect();
+    let mine: Vec<RotationRow> = all.into_iter().skip((page - 1) * PAGE).take(PAGE).collect();
+    let rows = shown(ui, mine, a.now).await?;
     let bars: Vec<AgeBar> = rows
         .iter()
         .map(|s| AgeBar {
             label: s.row.path.clone(),
             age_days: s.age as f64,
-            interval_days: interval(&s.row),
+            interval_days: s.row.interval_days.map(f64::from),
         })
         .collect();
     let f = (!filter.is_empty()).then_some(filter.as_str());
@@ -125,12 +159,9 @@ struct DetailPage {
 
 async fn detail(ui: &Ui, a: &Authed, path: &str) -> Result<Done, UiError> {
     a.require("keyward/secrets", Caps::READ, "reading secrets")?;
-    let wanted = path.to_string();
-    let row = ops(ui, move |o| {
-        Ok(o.secrets()?.into_iter().find(|r| r.path == wanted))
-    })
-    .await?
-    .ok_or_else(|| {
+    let env = path.split('/').next().unwrap_or("").to_string();
+    let rows = ops(ui, move |o| o.rotation_status(Some(&env))).await?;
+    let row = rows.into_iter().find(|r| r.path == path).ok_or_else(|| {
         UiError::new(
             axum::http::StatusCode::NOT_FOUND,
             "not_found",
@@ -139,14 +170,12 @@ async fn detail(ui: &Ui, a: &Authed, path: &str) -> Result<Done, UiError> {
     })?;
     let may_audit = a.may("keyward/audit/log", Caps::READ);
     let audit = if may_audit {
-        let (log, q) = (
-            ui.app.backends.audit.clone(),
-            AuditQuery {
-                path: Some(path.to_string()),
-                limit: 20,
-                ..AuditQuery::default()
-            },
-        );
+        let log = ui.app.backends.audit.clone();
+        let q = AuditQuery {
+            path: Some(path.to_string()),
+            limit: 20,
+            ..AuditQuery::default()
+        };
         blocking(move || log.tail(&q)).await?
     } else {
         Vec::new()
@@ -154,14 +183,7 @@ async fn detail(ui: &Ui, a: &Authed, path: &str) -> Result<Done, UiError> {
     let p = DetailPage {
         c: Chrome::of(a, "secrets"),
         can_rotate: a.may(&format!("keyward/rotate/{path}"), Caps::UPDATE),
-        s: Shown {
-            age: days_since(
-                row.last_rotated.as_deref().unwrap_or(&row.created_at),
-                a.now,
-            )
-            .unwrap_or(0.0) as u64,
-            row,
-        },
+        s: shown(ui, vec![row], a.now).await?.remove(0),
         audit,
         may_audit,
     };
