@@ -80,7 +80,9 @@ done
 echo "  load after:  $(uptime)"
 kw_findings=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' \
     "$tmp/keyward.json")
-np_findings=$(grep -oE '[0-9,]+ matches' "$tmp/noseyparker.out" | tail -n1 | tr -d ',' || true)
+# v0.24+ ends its scan with `…; 1,234/1,234 new matches`: the matches of this scan.
+np_findings=$(grep -oE '[0-9,]+ (new )?matches' "$tmp/noseyparker.out" | tail -n1 \
+    | grep -oE '^[0-9,]+' | tr -d ',' || true)
 
 best() { sort -n "$tmp/$1" | head -n1 | cut -d' ' -f1; }
 peak() { cut -d' ' -f2 "$tmp/$1" | sort -n | tail -n1; }
