@@ -29,7 +29,7 @@ np="$2"
 kw="${3:-${CARGO_TARGET_DIR:-$root/target}/release/keyward}"
 runs="${4:-3}"
 [ -x "$np" ] || { echo "not an executable: $np" >&2; exit 2; }
-gitdir="$(cd "$(git -C "$repo" rev-parse --git-dir)" && pwd)"
+gitdir="$(cd "$repo" && cd "$(git rev-parse --git-dir)" && pwd)"  # --git-dir is relative to REPO
 if [ ! -x "$kw" ]; then
     (cd "$root" && cargo build --release -q -p keyward-cli)
 fi
@@ -71,14 +71,18 @@ run() {
 
 echo "  load before: $(uptime)"
 for i in $(seq 1 "$runs"); do
-    run keyward "$kw" scan --git "$gitdir" --no-progress -f json -o "$tmp/keyward.json"
+    # --allow-skipped: a snapshot may lack a few large blobs; both tools scan what is there.
+    run keyward "$kw" scan --git "$gitdir" --no-progress --allow-skipped -f json \
+        -o "$tmp/keyward.json"
     rm -rf "$tmp/np.ds"
     run noseyparker "$np" scan --progress never -d "$tmp/np.ds" "$gitdir"
 done
 echo "  load after:  $(uptime)"
 kw_findings=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' \
     "$tmp/keyward.json")
-np_findings=$(grep -oE '[0-9,]+ matches' "$tmp/noseyparker.out" | tail -n1 | tr -d ',' || true)
+# v0.24+ ends its scan with `…; 1,234/1,234 new matches`: the matches of this scan.
+np_findings=$(grep -oE '[0-9,]+ (new )?matches' "$tmp/noseyparker.out" | tail -n1 \
+    | grep -oE '^[0-9,]+' | tr -d ',' || true)
 
 best() { sort -n "$tmp/$1" | head -n1 | cut -d' ' -f1; }
 peak() { cut -d' ' -f2 "$tmp/$1" | sort -n | tail -n1; }

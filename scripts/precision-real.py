@@ -84,6 +84,8 @@ def noseyparker_findings(tree):
             capture_output=True,
         )
     for line in out.stdout.splitlines():
+        if not line.strip():
+            continue
         rep = json.loads(line)
         for m in rep.get("matches", []):
             for p in m.get("provenance", []):

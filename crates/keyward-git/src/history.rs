@@ -104,11 +104,14 @@ pub fn scan_history(
     let wanted = pack::Wanted::new(&jobs);
     let found = Mutex::new(Vec::new());
     let mut pack_errors = Vec::new();
+    let (hash, indices) = (repo.object_hash(), pack::pack_indices(&repo));
+    // The tree walk read commits and trees through the object store's own mapping of the
+    // packs, touching pages all over them; closing the store unmaps them, so they do not
+    // stay resident beside the decoder's mapping (on prometheus/prometheus: ~300 MB).
+    drop(repo);
     if opts.reader == BlobReader::Auto {
-        for idx in pack::pack_indices(&repo) {
-            if let Err(e) =
-                pack::scan_pack(&idx, repo.object_hash(), &wanted, blob, threads, &found)
-            {
+        for idx in indices {
+            if let Err(e) = pack::scan_pack(&idx, hash, &wanted, blob, threads, &found) {
                 pack_errors.push(format!(
                     "pack {} could not be decoded whole ({}); its blobs were read one by one",
                     idx.file_name().unwrap_or_default().to_string_lossy(),
@@ -120,6 +123,7 @@ pub fn scan_history(
     }
     let rest = wanted.remaining();
     drop(wanted);
+    let repo = repo::open(path)?;
     let mut found = found.into_inner().expect("findings lock");
     found.extend(read::scan_jobs(&repo, rest, blob, threads));
     lap("blobs scanned");
