@@ -11,6 +11,7 @@ import urllib.parse
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 BASE = os.environ["KEYWARD_UI_URL"]
 TOKEN = os.environ["KEYWARD_UI_TOKEN"]
@@ -32,45 +33,58 @@ def shot(d, name):
     print(f"screenshot {path}", flush=True)
 
 
+def at(d, url):
+    """Whether the browser reaches `url` within 15 s (a click's navigation is asynchronous)."""
+    try:
+        WebDriverWait(d, 15).until(lambda d: d.current_url == url)
+        return True
+    except Exception:
+        return False
+
+
 def browser():
     opts = webdriver.ChromeOptions()
     for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
               "--disable-gpu", "--window-size=1280,1000"]:
         opts.add_argument(a)
     opts.binary_location = os.environ["KEYWARD_UI_CHROMIUM"]
-    return webdriver.Chrome(service=Service(os.environ["KEYWARD_UI_CHROMEDRIVER"]), options=opts)
+    d = webdriver.Chrome(service=Service(os.environ["KEYWARD_UI_CHROMEDRIVER"]), options=opts)
+    d.implicitly_wait(10)
+    return d
 
 
 def in_browser():
     d = browser()
     try:
         d.get(BASE + "/ui/secrets")
-        check(d.current_url == BASE + "/ui/login", "a page without a session redirects to login")
+        check(at(d, BASE + "/ui/login"), "a page without a session redirects to login")
         shot(d, "login")
         d.find_element(By.ID, "token").send_keys(TOKEN)
         d.find_element(By.ID, "login").click()
-        check(d.current_url == BASE + "/ui/", f"logged in ({d.current_url}: {d.page_source[-600:]})")
+        check(at(d, BASE + "/ui/"), f"logged in ({d.current_url}: {d.page_source[-600:]})")
         overdue = d.find_element(By.ID, "overdue").text
         check(SECRET in overdue and "overdue" in overdue, f"overdue rotation on the overview: {overdue!r}")
         shot(d, "overview")
         d.find_element(By.LINK_TEXT, SECRET).click()
+        check(at(d, f"{BASE}/ui/secrets/{SECRET}"), "the secret's page opens")
         check(d.find_element(By.ID, "secret-path").text == SECRET, "the secret's page")
         check("overdue" in d.page_source, "the secret's page says overdue")
         shot(d, "secret")
         for page in ["secrets", "rotation", "incidents", "audit", "findings"]:
             d.get(f"{BASE}/ui/{page}")
-            check(not d.find_elements(By.ID, "error"), f"/ui/{page} renders")
+            check('id="error"' not in d.page_source and "<h1>" in d.page_source, f"/ui/{page} renders")
             shot(d, page)
         d.get(BASE + "/ui/tokens")
         shot(d, "tokens")
         d.find_element(By.ID, f"revoke-{VICTIM}").click()
-        check("revoked 1 token(s)" in d.page_source, "the revoke form revoked the token")
+        check(at(d, BASE + "/ui/tokens?revoked=1"), "the revoke form revoked the token")
+        check("revoked 1 token(s)" in d.page_source, "the tokens page says so")
         check(VICTIM not in d.page_source, "the revoked token is gone from the list")
         shot(d, "tokens-revoked")
         d.find_element(By.ID, "logout").click()
-        check(d.current_url == BASE + "/ui/login", "logged out")
+        check(at(d, BASE + "/ui/login"), "logged out")
         d.get(BASE + "/ui/")
-        check(d.current_url == BASE + "/ui/login", "after logout the overview redirects to login")
+        check(at(d, BASE + "/ui/login"), "after logout the overview redirects to login")
     finally:
         d.quit()
 
