@@ -17,8 +17,9 @@ target=${CARGO_TARGET_DIR:-target}
 
 nice -n 10 cargo build -q --profile "$PROFILE" -p keyward-cli -p keyward-store \
   --bin keyward --example seed_bench
-bin="$target/$PROFILE/keyward"
-seed="$target/$PROFILE/examples/seed_bench"
+# Absolute: the script changes into its work directory below.
+bin=$(realpath "$target/$PROFILE/keyward")
+seed=$(realpath "$target/$PROFILE/examples/seed_bench")
 
 work=$(mktemp -d)
 pid=
