@@ -24,7 +24,7 @@ pub struct StoreOps {
     pool: Arc<StorePool>,
     policy: Policy,
     work: Mutex<Option<Store>>,
-    reader: Mutex<Option<Store>>,
+    readers: [Mutex<Option<Store>>; 2],
 }
 
 impl StoreOps {
@@ -35,7 +35,7 @@ impl StoreOps {
             pool,
             policy,
             work: Mutex::new(None),
-            reader: Mutex::new(None),
+            readers: [Mutex::new(None), Mutex::new(None)],
         }
     }
 
@@ -66,7 +66,14 @@ impl StoreOps {
         &self,
         f: impl FnOnce(&mut Store, &Policy) -> Result<T, RotateError>,
     ) -> Result<T, OpsError> {
-        self.with(&self.reader, Actor::os_user(), f)
+        // A free reader if there is one (the dashboard's overview runs two listings at
+        // once), else wait for the first.
+        let slot = self
+            .readers
+            .iter()
+            .find(|m| m.try_lock().is_ok())
+            .unwrap_or(&self.readers[0]);
+        self.with(slot, Actor::os_user(), f)
     }
 }
 
