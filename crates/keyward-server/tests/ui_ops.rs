@@ -10,6 +10,7 @@ use keyward_server::ops::{
     DueSummary, IncidentReport, IncidentSummary, Ops, OpsError, Revoked, RotateResult, RotationRow,
     SecretRow,
 };
+use serde_json::json;
 use std::sync::Arc;
 use support::token;
 use support::ui_client::Ui;
@@ -161,4 +162,32 @@ async fn rotate_now_follows_the_acl() {
         .iter()
         .any(|r| r.path == "ui/rotation/rotate" && r.outcome == "denied"));
     assert_eq!(ui.req("GET", "/ui/secrets", &c, None).await.status, 403);
+}
+
+#[tokio::test]
+async fn a_kv_api_read_is_the_secrets_last_read() {
+    let ui = Ui::with(|s| s.with_ops(Arc::new(FakeOps))).await;
+    let reader = token(&ui.h.state, &["root"], true);
+    let path = "/v1/secret/data/production/S002";
+    let w =
+        ui.h.call(
+            "POST",
+            path,
+            Some(&reader),
+            Some(json!({"data": {"v": "x"}})),
+        )
+        .await;
+    assert_eq!(w.status, 200, "{}", w.text);
+    let c = ui.login(&ui.h.root.clone()).await;
+    let before = ui.req("GET", "/ui/secrets?q=S002", &c, None).await;
+    let never = r#"<span class="muted">never</span>"#;
+    assert!(before.body.contains(never), "a write is not a read");
+    assert_eq!(
+        ui.h.call("GET", path, Some(&reader), None).await.status,
+        200
+    );
+    let after = ui.req("GET", "/ui/secrets?q=S002", &c, None).await;
+    assert_eq!(rows(&after.body), 1);
+    assert!(!after.body.contains(never), "{}", after.body);
+    assert!(after.body.contains(" by token:root</td>"), "{}", after.body);
 }

@@ -42,18 +42,33 @@ pub struct Shown {
     pub read: Option<(String, String)>,
 }
 
+/// The audit queries that find reads of the store secret `path` (`ENV/NAME`): the store's
+/// own reads (CLI `secret get`, `export`, `run`) and KV v2 API reads of the same secret
+/// through every mount (`<mount>/data/<env_prefix><ENV>/<NAME>`, audited as `api.read`).
+fn read_queries(path: &str, mounts: &[(String, String)]) -> Vec<(String, String)> {
+    let mut q: Vec<(String, String)> = READS
+        .iter()
+        .map(|a| (path.to_string(), a.to_string()))
+        .collect();
+    for (mount, prefix) in mounts {
+        q.push((format!("{mount}/data/{prefix}{path}"), "api.read".into()));
+    }
+    q
+}
+
 /// The newest successful read of each of `paths`, each through the path index.
 fn last_reads(
     log: &dyn AuditLog,
     paths: &[String],
+    mounts: &[(String, String)],
 ) -> Result<HashMap<String, (String, String)>, BackendError> {
     let mut out = HashMap::new();
     for p in paths {
         let mut best: Option<AuditLine> = None;
-        for action in READS {
+        for (path, action) in read_queries(p, mounts) {
             let q = AuditQuery {
-                path: Some(p.clone()),
-                action: Some(action.to_string()),
+                path: Some(path),
+                action: Some(action),
                 limit: 5,
                 ..AuditQuery::default()
             };
@@ -73,7 +88,10 @@ fn last_reads(
 async fn shown(ui: &Ui, rows: Vec<RotationRow>, now: SystemTime) -> Result<Vec<Shown>, UiError> {
     let log: Arc<dyn AuditLog> = ui.app.backends.audit.clone();
     let paths: Vec<String> = rows.iter().map(|r| r.path.clone()).collect();
-    let mut reads = blocking(move || last_reads(log.as_ref(), &paths)).await?;
+    let mounts: Vec<(String, String)> = (ui.app.config.mounts.iter())
+        .map(|m| (m.name.clone(), m.env_prefix.clone()))
+        .collect();
+    let mut reads = blocking(move || last_reads(log.as_ref(), &paths, &mounts)).await?;
     Ok(rows
         .into_iter()
         .map(|row| Shown {
@@ -202,4 +220,30 @@ pub async fn one(
     };
     let result = detail(&ui, &a, &path).await;
     super::super::guard::finish(&ui, &a, "read", &format!("ui/secrets/{path}"), result).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_queries;
+
+    #[test]
+    fn kv_api_reads_of_a_secret_count_as_reads() {
+        let mounts = vec![
+            ("secret".to_string(), String::new()),
+            ("kv".to_string(), "app/".to_string()),
+        ];
+        let q = read_queries("production/JWT_SECRET", &mounts);
+        assert!(q.contains(&("production/JWT_SECRET".into(), "read".into())));
+        assert!(q.contains(&("production/JWT_SECRET".into(), "export".into())));
+        assert!(q.contains(&(
+            "secret/data/production/JWT_SECRET".into(),
+            "api.read".into()
+        )));
+        assert!(q.contains(&(
+            "kv/data/app/production/JWT_SECRET".into(),
+            "api.read".into()
+        )));
+        // Metadata reads reveal no value and are not asked for.
+        assert!(!q.iter().any(|(p, _)| p.contains("/metadata/")));
+    }
 }
