@@ -66,7 +66,9 @@ pub fn list(store: &mut Store) -> Result<Vec<IncidentRecord>> {
     Ok(out)
 }
 
-const READS: &[&str] = &["read", "export", "run"];
+/// The store audit actions that reveal a secret's value (what "read" means in an incident
+/// report and in "last read").
+pub const READS: &[&str] = &["read", "export", "run"];
 
 /// The report of incident `id`; `None` when there is none.
 pub fn report(store: &mut Store, id: &str) -> Result<Option<IncidentReport>> {

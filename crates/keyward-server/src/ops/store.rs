@@ -11,13 +11,11 @@ use super::{RotateResult, RotationRow, SecretRow};
 use crate::backend::store::StorePool;
 use crate::backend::OpContext;
 use keyward_core::policy::Policy;
+use keyward_rotate::incident::READS;
 use keyward_rotate::{incident, DueResult, RotateError, RotateErrorKind, Rotator};
 use keyward_store::{Actor, AuditFilter, ErrorKind, SecretPath, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-/// The actions that reveal a value (what "last read" means).
-const READS: &[&str] = &["read", "export", "run"];
 
 /// [`Ops`] over a [`StorePool`] and the `keyward.toml` policy the CLI would use.
 pub struct StoreOps {

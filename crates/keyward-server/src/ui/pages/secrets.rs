@@ -16,15 +16,13 @@ use crate::http::blocking;
 use crate::ops::RotationRow;
 use crate::policy::Caps;
 use askama::Template;
+use keyward_rotate::incident::READS;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Rows per page.
 pub const PAGE: usize = 100;
-
-/// Store audit actions that reveal a value (what "last read" means).
-pub const READS: &[&str] = &["read", "export", "run"];
 
 /// Whole days from an RFC 3339 time (or a date) to `now`.
 pub fn days_since(t: &str, now: SystemTime) -> Option<u64> {
