@@ -14,6 +14,10 @@ use std::sync::OnceLock;
 /// `App\Models\Token::class`. Two or more backslash-separated segments, each of which reads
 /// like a capitalised identifier (a random token split at a backslash does not).
 pub fn is_class_path(value: &[u8]) -> bool {
+    // Every candidate value passes here: most have no backslash, so skip the split.
+    if memchr::memchr(b'\\', value).is_none() {
+        return false;
+    }
     let value = value.strip_suffix(b"::class").unwrap_or(value);
     let value = value.strip_prefix(b"\\").unwrap_or(value);
     // Escaped inside a double-quoted string or JSON: `App\\Models\\Token`.
